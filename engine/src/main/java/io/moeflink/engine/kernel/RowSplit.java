@@ -1,0 +1,22 @@
+package io.moeflink.engine.kernel;
+
+/** Splits a matmul's output rows into chunks for the worker threads. */
+final class RowSplit {
+  /** Below this many multiply-adds a call runs on the calling thread. */
+  private static final long MIN_PARALLEL_WORK = 1L << 15;
+
+  private RowSplit() {}
+
+  /** Number of chunks for {@code rows} outputs of {@code work} multiply-adds each call. */
+  static int chunks(int rows, long work, int threads) {
+    if (threads == 1 || work < MIN_PARALLEL_WORK) {
+      return 1;
+    }
+    // Several chunks per thread so that uneven cores still finish together.
+    return Math.max(1, Math.min(rows / 8, threads * 4));
+  }
+
+  static int start(int chunk, int chunks, int rows) {
+    return (int) ((long) rows * chunk / chunks);
+  }
+}

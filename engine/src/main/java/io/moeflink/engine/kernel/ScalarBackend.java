@@ -1,0 +1,73 @@
+package io.moeflink.engine.kernel;
+
+import java.util.function.IntConsumer;
+
+/**
+ * The reference kernels: plain loops, each weight decoded exactly ({@link WeightMatrix#get}) and
+ * each dot product summed left to right. Other backends are checked against this one.
+ */
+public final class ScalarBackend implements KernelBackend {
+  private final WorkerPool pool;
+
+  public ScalarBackend(int threads) {
+    this.pool = new WorkerPool(threads);
+  }
+
+  @Override
+  public String name() {
+    return "scalar";
+  }
+
+  @Override
+  public void matmul(WeightMatrix w, float[] x, int tokens, float[] y) {
+    int rows = w.rows();
+    int cols = w.cols();
+    int chunks = RowSplit.chunks(rows, (long) rows * cols * tokens, pool.threads());
+    pool.parallelFor(
+        chunks,
+        chunk -> {
+          int r1 = RowSplit.start(chunk + 1, chunks, rows);
+          for (int r = RowSplit.start(chunk, chunks, rows); r < r1; r++) {
+            for (int t = 0; t < tokens; t++) {
+              float sum = 0f;
+              int xo = t * cols;
+              for (int c = 0; c < cols; c++) {
+                sum += w.get(r, c) * x[xo + c];
+              }
+              y[t * rows + r] = sum;
+            }
+          }
+        });
+  }
+
+  @Override
+  public float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
+    float sum = 0f;
+    for (int i = 0; i < n; i++) {
+      sum += a[aOffset + i] * b[bOffset + i];
+    }
+    return sum;
+  }
+
+  @Override
+  public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
+    for (int i = 0; i < n; i++) {
+      y[yOffset + i] += alpha * x[xOffset + i];
+    }
+  }
+
+  @Override
+  public void parallelFor(int count, IntConsumer body) {
+    pool.parallelFor(count, body);
+  }
+
+  @Override
+  public int threads() {
+    return pool.threads();
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

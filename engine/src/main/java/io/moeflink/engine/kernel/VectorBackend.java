@@ -1,0 +1,234 @@
+package io.moeflink.engine.kernel;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.function.IntConsumer;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Kernels on the Vector API ({@code jdk.incubator.vector}), decoding BF16 and FP8 weights in
+ * registers. Only load this class when the module is present ({@link Backends}).
+ *
+ * <p>BF16: one int lane holds two weights, element {@code 2k} in the low half and {@code 2k+1} in
+ * the high half, so {@code lane << 16} and {@code lane & 0xFFFF0000} are the two weights as F32
+ * bits. The activations are split into even and odd elements once per call to match.
+ *
+ * <p>FP8 E4M3: {@code (code & 0x7F) << 20 | sign} placed in F32 bits is the value times
+ * {@code 2^-120}, subnormals included; the {@code 2^120} is folded into the block scale. Each
+ * 128-column block is reduced to a scalar and scaled.
+ *
+ * <p>Every token's dot product runs the same instruction sequence whether it is computed alone or
+ * in a group of four, so results do not depend on the batch.
+ */
+public final class VectorBackend implements KernelBackend {
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+  private static final int L = F.length();
+  private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+  private static final int HIGH_HALF = 0xFFFF0000;
+  private static final int GROUP = 4;
+
+  private final WorkerPool pool;
+
+  public VectorBackend(int threads) {
+    this.pool = new WorkerPool(threads);
+  }
+
+  @Override
+  public String name() {
+    return "vector(" + F.vectorBitSize() + " bit)";
+  }
+
+  @Override
+  public void matmul(WeightMatrix w, float[] x, int tokens, float[] y) {
+    int rows = w.rows();
+    int cols = w.cols();
+    int chunks = RowSplit.chunks(rows, (long) rows * cols * tokens, pool.threads());
+    switch (w.dtype()) {
+      case BF16 -> {
+        float[][] split = splitEvenOdd(x, tokens, cols);
+        pool.parallelFor(chunks, c -> bf16Rows(w, x, split[0], split[1], tokens, y, c, chunks));
+      }
+      case F8_E4M3 -> pool.parallelFor(chunks, c -> fp8Rows(w, x, tokens, y, c, chunks));
+      case F32 -> pool.parallelFor(chunks, c -> f32Rows(w, x, tokens, y, c, chunks));
+    }
+  }
+
+  /** x (tokens, cols) -> even (tokens, cols/2) and odd (tokens, cols/2) elements. */
+  private static float[][] splitEvenOdd(float[] x, int tokens, int cols) {
+    int half = cols / 2;
+    float[] even = new float[tokens * half];
+    float[] odd = new float[tokens * half];
+    for (int t = 0; t < tokens; t++) {
+      for (int k = 0; k < half; k++) {
+        even[t * half + k] = x[t * cols + 2 * k];
+        odd[t * half + k] = x[t * cols + 2 * k + 1];
+      }
+    }
+    return new float[][] {even, odd};
+  }
+
+  private static void bf16Rows(
+      WeightMatrix w, float[] x, float[] even, float[] odd, int tokens, float[] y, int chunk, int chunks) {
+    int rows = w.rows();
+    int cols = w.cols();
+    int half = cols / 2;
+    int vectorCols = (cols / (2 * L)) * 2 * L; // columns covered by whole int vectors
+    ByteBuffer data = w.data();
+    int r1 = RowSplit.start(chunk + 1, chunks, rows);
+    for (int r = RowSplit.start(chunk, chunks, rows); r < r1; r++) {
+      long rowByte = (long) (w.rowOffset() + r) * cols * 2;
+      int t = 0;
+      for (; t + GROUP <= tokens; t += GROUP) {
+        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+        FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+        FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
+        FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
+        int x0 = t * half, x1 = x0 + half, x2 = x1 + half, x3 = x2 + half;
+        for (int c = 0; c < vectorCols; c += 2 * L) {
+          IntVector pair = IntVector.fromByteBuffer(I, data, Math.toIntExact(rowByte + 2L * c), ByteOrder.LITTLE_ENDIAN);
+          FloatVector we = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+          FloatVector wo = pair.and(HIGH_HALF).reinterpretAsFloats();
+          int k = c / 2;
+          e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
+          o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
+          e1 = we.fma(FloatVector.fromArray(F, even, x1 + k), e1);
+          o1 = wo.fma(FloatVector.fromArray(F, odd, x1 + k), o1);
+          e2 = we.fma(FloatVector.fromArray(F, even, x2 + k), e2);
+          o2 = wo.fma(FloatVector.fromArray(F, odd, x2 + k), o2);
+          e3 = we.fma(FloatVector.fromArray(F, even, x3 + k), e3);
+          o3 = wo.fma(FloatVector.fromArray(F, odd, x3 + k), o3);
+        }
+        y[t * rows + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t, vectorCols);
+        y[(t + 1) * rows + r] = e1.add(o1).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t + 1, vectorCols);
+        y[(t + 2) * rows + r] = e2.add(o2).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t + 2, vectorCols);
+        y[(t + 3) * rows + r] = e3.add(o3).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t + 3, vectorCols);
+      }
+      for (; t < tokens; t++) {
+        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+        int x0 = t * half;
+        for (int c = 0; c < vectorCols; c += 2 * L) {
+          IntVector pair = IntVector.fromByteBuffer(I, data, Math.toIntExact(rowByte + 2L * c), ByteOrder.LITTLE_ENDIAN);
+          FloatVector we = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+          FloatVector wo = pair.and(HIGH_HALF).reinterpretAsFloats();
+          int k = c / 2;
+          e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
+          o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
+        }
+        y[t * rows + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t, vectorCols);
+      }
+    }
+  }
+
+  /** The columns past the last whole vector, summed in order. */
+  private static float tail(WeightMatrix w, int r, float[] x, int t, int from) {
+    int cols = w.cols();
+    float sum = 0f;
+    for (int c = from; c < cols; c++) {
+      sum += w.get(r, c) * x[t * cols + c];
+    }
+    return sum;
+  }
+
+  private static void fp8Rows(WeightMatrix w, float[] x, int tokens, float[] y, int chunk, int chunks) {
+    int rows = w.rows();
+    int cols = w.cols();
+    int blocks = WeightMatrix.ceilDiv(cols, WeightMatrix.FP8_BLOCK);
+    ByteBuffer data = w.data();
+    int r1 = RowSplit.start(chunk + 1, chunks, rows);
+    for (int r = RowSplit.start(chunk, chunks, rows); r < r1; r++) {
+      int stored = w.rowOffset() + r;
+      long rowByte = (long) stored * cols;
+      for (int t = 0; t < tokens; t++) {
+        int xo = t * cols;
+        float sum = 0f;
+        for (int b = 0; b < blocks; b++) {
+          int c0 = b * WeightMatrix.FP8_BLOCK;
+          int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
+          FloatVector acc = FloatVector.zero(F);
+          int c = c0;
+          for (; c + L <= c1; c += L) {
+            ByteVector codes = ByteVector.fromByteBuffer(B, data, Math.toIntExact(rowByte + c), ByteOrder.LITTLE_ENDIAN);
+            IntVector wide = (IntVector) codes.convertShape(VectorOperators.B2I, I, 0);
+            FloatVector wv =
+                wide.and(0x7F).lanewise(VectorOperators.LSHL, 20).or(wide.and(0x80000000)).reinterpretAsFloats();
+            acc = wv.fma(FloatVector.fromArray(F, x, xo + c), acc);
+          }
+          float blockSum = acc.reduceLanes(VectorOperators.ADD);
+          for (; c < c1; c++) {
+            int code = data.get(Math.toIntExact(rowByte + c));
+            blockSum += Float.intBitsToFloat(((code & 0x7F) << 20) | (code & 0x80000000)) * x[xo + c];
+          }
+          sum += blockSum * w.rebiasedScale(stored, b);
+        }
+        y[t * rows + r] = sum;
+      }
+    }
+  }
+
+  private static void f32Rows(WeightMatrix w, float[] x, int tokens, float[] y, int chunk, int chunks) {
+    int rows = w.rows();
+    int cols = w.cols();
+    int vectorCols = (cols / L) * L;
+    ByteBuffer data = w.data();
+    int r1 = RowSplit.start(chunk + 1, chunks, rows);
+    for (int r = RowSplit.start(chunk, chunks, rows); r < r1; r++) {
+      long rowByte = (long) (w.rowOffset() + r) * cols * 4;
+      for (int t = 0; t < tokens; t++) {
+        int xo = t * cols;
+        FloatVector acc = FloatVector.zero(F);
+        for (int c = 0; c < vectorCols; c += L) {
+          FloatVector wv = FloatVector.fromByteBuffer(F, data, Math.toIntExact(rowByte + 4L * c), ByteOrder.LITTLE_ENDIAN);
+          acc = wv.fma(FloatVector.fromArray(F, x, xo + c), acc);
+        }
+        y[t * rows + r] = acc.reduceLanes(VectorOperators.ADD) + tail(w, r, x, t, vectorCols);
+      }
+    }
+  }
+
+  @Override
+  public float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
+    int vectorEnd = (n / L) * L;
+    FloatVector acc = FloatVector.zero(F);
+    for (int i = 0; i < vectorEnd; i += L) {
+      acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
+    }
+    float sum = acc.reduceLanes(VectorOperators.ADD);
+    for (int i = vectorEnd; i < n; i++) {
+      sum += a[aOffset + i] * b[bOffset + i];
+    }
+    return sum;
+  }
+
+  @Override
+  public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
+    int vectorEnd = (n / L) * L;
+    FloatVector a = FloatVector.broadcast(F, alpha);
+    for (int i = 0; i < vectorEnd; i += L) {
+      FloatVector.fromArray(F, x, xOffset + i).fma(a, FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
+    }
+    for (int i = vectorEnd; i < n; i++) {
+      y[yOffset + i] = Math.fma(alpha, x[xOffset + i], y[yOffset + i]);
+    }
+  }
+
+  @Override
+  public void parallelFor(int count, IntConsumer body) {
+    pool.parallelFor(count, body);
+  }
+
+  @Override
+  public int threads() {
+    return pool.threads();
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

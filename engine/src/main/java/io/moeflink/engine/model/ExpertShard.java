@@ -1,0 +1,98 @@
+package io.moeflink.engine.model;
+
+import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.config.ModelConfig;
+import io.moeflink.engine.kernel.KernelBackend;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The routed experts one shard holds: only the {@code (layer, expert)} pairs its placement
+ * assigns to it. Computes raw expert outputs for the tokens sent to it; weights and the combine
+ * stay with the sequence's owner.
+ */
+public final class ExpertShard {
+  private final ModelConfig config;
+  private final int shard;
+  private final Map<Long, Mlp> experts; // (layer, expert) -> weights
+
+  private ExpertShard(ModelConfig config, int shard, Map<Long, Mlp> experts) {
+    this.config = config;
+    this.shard = shard;
+    this.experts = experts;
+  }
+
+  /** Loads (maps) the experts {@code placement} assigns to {@code shard}, for every MoE layer. */
+  public static ExpertShard load(Checkpoint ck, ModelConfig config, ExpertPlacement placement, int shard) {
+    Map<Long, Mlp> experts = new HashMap<>();
+    for (int layer = config.firstKDenseReplace(); layer < config.numHiddenLayers(); layer++) {
+      for (int e : placement.expertsOf(layer, shard)) {
+        experts.put(key(layer, e),
+            Mlp.load(ck, TensorNames.expert(layer, e), config.hiddenSize(), config.moeIntermediateSize()));
+      }
+    }
+    return new ExpertShard(config, shard, experts);
+  }
+
+  private static long key(int layer, int expert) {
+    return ((long) layer << 32) | expert;
+  }
+
+  /** Number of (layer, expert) pairs held. */
+  public int expertCount() {
+    return experts.size();
+  }
+
+  public int shard() {
+    return shard;
+  }
+
+  /** Bytes of routed-expert weights held. */
+  public long bytes() {
+    return experts.values().stream().mapToLong(Mlp::bytes).sum();
+  }
+
+  /** Computes every (token, expert) pair of a batch. */
+  public ExpertResult compute(KernelBackend k, ExpertBatch batch) {
+    int d = config.hiddenSize();
+    float[] out = new float[batch.pairs() * d];
+    // group the pairs by expert so each expert's weights are read once for all its tokens
+    Map<Integer, int[]> pairsByExpert = new java.util.TreeMap<>();
+    int[] counts = new int[config.nRoutedExperts()];
+    for (int id : batch.expertIds()) {
+      counts[id]++;
+    }
+    int[] fill = new int[config.nRoutedExperts()];
+    for (int t = 0; t < batch.tokens(); t++) {
+      for (int p = batch.expertOffsets()[t]; p < batch.expertOffsets()[t + 1]; p++) {
+        int e = batch.expertIds()[p];
+        int[] pairs = pairsByExpert.computeIfAbsent(e, id -> new int[counts[id]]);
+        pairs[fill[e]++] = p;
+      }
+    }
+    int[] tokenOfPair = new int[batch.pairs()];
+    for (int t = 0; t < batch.tokens(); t++) {
+      for (int p = batch.expertOffsets()[t]; p < batch.expertOffsets()[t + 1]; p++) {
+        tokenOfPair[p] = t;
+      }
+    }
+    for (Map.Entry<Integer, int[]> entry : pairsByExpert.entrySet()) {
+      Mlp expert = experts.get(key(batch.layer(), entry.getKey()));
+      if (expert == null) {
+        throw new IllegalArgumentException(
+            "Shard " + shard + " was sent expert " + entry.getKey() + " of layer " + batch.layer()
+                + ", which it does not hold: the sender's placement differs from this shard's");
+      }
+      int[] pairs = entry.getValue();
+      float[] x = new float[pairs.length * d];
+      for (int i = 0; i < pairs.length; i++) {
+        System.arraycopy(batch.hidden(), tokenOfPair[pairs[i]] * d, x, i * d, d);
+      }
+      float[] y = expert.forward(k, x, pairs.length);
+      for (int i = 0; i < pairs.length; i++) {
+        System.arraycopy(y, i * d, out, pairs[i] * d, d);
+      }
+    }
+    return new ExpertResult(batch.layer(), batch.pairs(), out);
+  }
+}
