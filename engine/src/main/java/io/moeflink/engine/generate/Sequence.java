@@ -1,0 +1,107 @@
+package io.moeflink.engine.generate;
+
+import io.moeflink.engine.config.ModelConfig;
+import io.moeflink.engine.model.LatentKvCache;
+import io.moeflink.engine.sampling.FinishReason;
+import io.moeflink.engine.sampling.Sampler;
+import io.moeflink.engine.sampling.StopCondition;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * One sequence being generated: its request, the tokens generated so far and its latent cache.
+ *
+ * <p>The tokens to feed are always {@code prompt + generated}; the cache holds the first {@code
+ * cache.length()} of them. A fresh sequence and one restored from a snapshot (request + generated
+ * tokens, no cache) are the same thing: both prefill what the cache lacks, then sample. Since the
+ * draw for generated token {@code t} depends only on (seed, t), the continuation is identical.
+ */
+public final class Sequence {
+  private final GenerationRequest request;
+  private final LatentKvCache cache;
+  private final StopCondition stop;
+  private int[] generated;
+  private int generatedCount;
+  private final long admittedNanos;
+  private long firstTokenNanos;
+  private Finish finish;
+
+  /** How and when a sequence finished. */
+  public record Finish(FinishReason reason, int textLength) {}
+
+  Sequence(ModelConfig config, GenerationRequest request, int[] alreadyGenerated, long admittedNanos) {
+    this.request = request;
+    this.cache = new LatentKvCache(config);
+    this.stop = new StopCondition(request.sampling());
+    this.generated = Arrays.copyOf(alreadyGenerated, Math.max(16, alreadyGenerated.length + 1));
+    this.generatedCount = alreadyGenerated.length;
+    this.admittedNanos = admittedNanos;
+    int total = request.promptTokens().length + request.sampling().maxTokens();
+    if (total > config.maxPositionEmbeddings()) {
+      throw new IllegalArgumentException(
+          "Request " + request.id() + ": prompt (" + request.promptTokens().length + " tokens) + max tokens ("
+              + request.sampling().maxTokens() + ") exceeds the model's context of " + config.maxPositionEmbeddings());
+    }
+  }
+
+  public GenerationRequest request() {
+    return request;
+  }
+
+  LatentKvCache cache() {
+    return cache;
+  }
+
+  /** Tokens still to feed before the next token can be sampled. */
+  int pendingTokens() {
+    return request.promptTokens().length + generatedCount - cache.length();
+  }
+
+  /** The next {@code count} tokens to feed. */
+  int[] nextTokens(int count) {
+    int[] out = new int[count];
+    int prompt = request.promptTokens().length;
+    for (int i = 0; i < count; i++) {
+      int index = cache.length() + i;
+      out[i] = index < prompt ? request.promptTokens()[index] : generated[index - prompt];
+    }
+    return out;
+  }
+
+  /** Samples the next token from the last position's logits and checks the stop condition. */
+  void accept(float[] logits, TextDecoder decoder, long nowNanos) {
+    int token = Sampler.sample(logits, request.sampling(), generatedCount);
+    if (generatedCount == generated.length) {
+      generated = Arrays.copyOf(generated, generated.length * 2);
+    }
+    generated[generatedCount++] = token;
+    if (firstTokenNanos == 0) {
+      firstTokenNanos = nowNanos;
+    }
+    String text = request.sampling().stopStrings().isEmpty() || decoder == null ? "" : decoder.decode(generated());
+    Optional<StopCondition.Finish> f = stop.check(token, generatedCount, text);
+    f.ifPresent(x -> finish = new Finish(x.reason(), x.textLength()));
+  }
+
+  /** The tokens generated so far. */
+  public int[] generated() {
+    return Arrays.copyOf(generated, generatedCount);
+  }
+
+  public boolean isFinished() {
+    return finish != null;
+  }
+
+  public Finish finish() {
+    return finish;
+  }
+
+  public long admittedNanos() {
+    return admittedNanos;
+  }
+
+  /** When the first token of this attempt was sampled; 0 before. */
+  public long firstTokenNanos() {
+    return firstTokenNanos;
+  }
+}
