@@ -46,6 +46,22 @@ public final class Generator {
 
   /** Generates every request, reporting each result as it finishes; results in request order. */
   public List<GenerationResult> generate(List<GenerationRequest> requests, Consumer<GenerationResult> onFinish) {
+    return generate(requests, onFinish, null);
+  }
+
+  /** Receives the logits each sampled token was drawn from. */
+  @FunctionalInterface
+  public interface LogitsListener {
+    /** @param index the index of the generated token these logits choose (0 = after the prompt) */
+    void onLogits(String requestId, int index, float[] logits);
+  }
+
+  /**
+   * Generates every request, reporting each result as it finishes and, if {@code logitsListener}
+   * is given, the logits behind every sampled token; results in request order.
+   */
+  public List<GenerationResult> generate(
+      List<GenerationRequest> requests, Consumer<GenerationResult> onFinish, LogitsListener logitsListener) {
     BatchScheduler scheduler = new BatchScheduler(model, placement, limits, decoder);
     Deque<GenerationRequest> waiting = new ArrayDeque<>(requests);
     Map<String, GenerationResult> done = new LinkedHashMap<>();
@@ -55,6 +71,14 @@ public final class Generator {
       }
       Step step = scheduler.nextStep();
       exchange.run(step.pass(), model.kernels());
+      if (logitsListener != null) {
+        for (int i = 0; i < step.sequences().size(); i++) {
+          if (step.pass().logits(i) != null) {
+            Sequence s = step.sequences().get(i);
+            logitsListener.onLogits(s.request().id(), s.generated().length, step.pass().logits(i));
+          }
+        }
+      }
       for (Sequence s : scheduler.complete(step, System.nanoTime())) {
         GenerationResult r = GenerationResult.of(s, decoder, System.nanoTime());
         done.put(r.id(), r);

@@ -1,0 +1,158 @@
+package io.moeflink.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moeflink.engine.generate.GenerationRequest;
+import io.moeflink.engine.generate.GenerationResult;
+import io.moeflink.engine.generate.Generator;
+import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.kernel.Backends;
+import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.model.Model;
+import io.moeflink.engine.sampling.SamplingParams;
+import io.moeflink.engine.tokenizer.ChatMessage;
+import io.moeflink.engine.tokenizer.Tokenizer;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code moe-flink generate}: the engine alone, one prompt, one JSON object on stdout.
+ *
+ * <p>A text prompt is tokenized (BOS per the tokenizer config, or the chat template with {@code
+ * --chat}) and generation stops at the model's EOS token unless {@code --ignore-eos}. A prompt
+ * given as token ids runs exactly as DeepSeek's reference {@code generate()} does: no EOS stop
+ * unless {@code --stop-token-ids} names one.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+    description = "Generate a completion with the engine alone (no Flink) and print it as JSON.")
+final class GenerateCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", required = true, description = "Hugging Face DeepSeek-V3 checkpoint directory.")
+  Path model;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Prompt prompt;
+
+  static final class Prompt {
+    @Option(names = "--prompt", description = "Prompt text (needs tokenizer.json in the model directory).")
+    String text;
+
+    @Option(names = "--prompt-tokens", split = ",", description = "Prompt as token ids, e.g. 0,5,7 (BOS included by you).")
+    int[] tokens;
+  }
+
+  @Option(names = "--chat", description = "Wrap --prompt as a user message in the model's chat template.")
+  boolean chat;
+
+  @Option(names = "--max-new-tokens", defaultValue = "16", description = "Most tokens to generate (default ${DEFAULT-VALUE}).")
+  int maxNewTokens;
+
+  @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
+  double temperature;
+
+  @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling mass, (0, 1] (default 1 = off).")
+  double topP;
+
+  @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens (default 0 = off).")
+  int topK;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--stop-token-ids", split = ",", description = "Token ids that end generation.")
+  int[] stopTokenIds = new int[0];
+
+  @Option(names = "--stop", description = "Stop strings (repeatable); the text is cut before them.")
+  List<String> stopStrings = List.of();
+
+  @Option(names = "--ignore-eos", description = "Do not stop at the model's EOS token for a text prompt.")
+  boolean ignoreEos;
+
+  @Option(names = "--expert-shards", defaultValue = "1", description = "Expert shards (in-process) (default ${DEFAULT-VALUE}).")
+  int expertShards;
+
+  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
+  String backend;
+
+  @Option(names = "--threads", description = "Kernel threads (default: available processors).")
+  Integer threads;
+
+  @Option(names = "--logits-out", description = "Write {\"prefill_last_logits\": [...]} (logits of the last prompt position) here.")
+  Path logitsOut;
+
+  @Override
+  public Integer call() throws Exception {
+    int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    try (KernelBackend kernels = Backends.cpu(backend, nThreads);
+        Model m = Model.load(model, kernels);
+        Tokenizer tokenizer = Files.exists(model.resolve(Tokenizer.TOKENIZER_FILE)) ? Tokenizer.load(model) : null) {
+      int[] promptTokens;
+      Set<Integer> stops = new HashSet<>();
+      Arrays.stream(stopTokenIds).forEach(stops::add);
+      if (prompt.text != null) {
+        if (tokenizer == null) {
+          throw new IllegalArgumentException(
+              "--prompt needs " + Tokenizer.TOKENIZER_FILE + " in " + model + "; give --prompt-tokens instead");
+        }
+        promptTokens = chat
+            ? tokenizer.applyChatTemplate(List.of(new ChatMessage("user", prompt.text)), true)
+            : tokenizer.encodePrompt(prompt.text);
+        if (!ignoreEos) {
+          stops.add(m.config().eosTokenId());
+        }
+      } else {
+        promptTokens = prompt.tokens;
+      }
+      SamplingParams sampling = new SamplingParams(temperature, topK, topP, seed, maxNewTokens, stops, stopStrings);
+      Generator generator = new Generator(m, expertShards, SchedulerLimits.DEFAULT,
+          tokenizer == null ? null : ids -> tokenizer.decode(ids, true));
+      float[][] prefillLogits = new float[1][];
+      GenerationResult r = generator.generate(List.of(new GenerationRequest("cli", promptTokens, sampling)), x -> {},
+          (id, index, logits) -> {
+            if (index == 0) {
+              prefillLogits[0] = logits;
+            }
+          }).get(0);
+      if (logitsOut != null) {
+        writeLogits(logitsOut, prefillLogits[0]);
+      }
+      ObjectNode out = JSON.createObjectNode();
+      ArrayNode tokens = out.putArray("tokens");
+      Arrays.stream(r.tokens()).forEach(tokens::add);
+      if (r.text() != null) {
+        out.put("text", r.text());
+      }
+      out.put("finish_reason", r.finishReason().name().toLowerCase(java.util.Locale.ROOT));
+      out.put("prompt_tokens", promptTokens.length);
+      out.put("completion_tokens", r.tokens().length);
+      out.put("total_ms", r.totalMillis());
+      PrintWriter stdout = spec.commandLine().getOut();
+      stdout.println(JSON.writeValueAsString(out));
+      stdout.flush();
+      return 0;
+    }
+  }
+
+  private static void writeLogits(Path file, float[] logits) throws java.io.IOException {
+    StringBuilder sb = new StringBuilder("{\"prefill_last_logits\": [");
+    for (int i = 0; i < logits.length; i++) {
+      sb.append(i == 0 ? "" : ", ").append(Float.toString(logits[i])); // shortest repr: exact float32 round trip
+    }
+    Files.writeString(file, sb.append("]}\n").toString());
+  }
+}
