@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     description = "Flink batch inference for DeepSeek-V3-class Mixture-of-Experts models.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      MakeModelCommand.class,
     })
 public final class MoeFlinkCli {
 
