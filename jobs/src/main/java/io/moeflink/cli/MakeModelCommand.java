@@ -47,10 +47,14 @@ final class MakeModelCommand implements Callable<Integer> {
       names = "--dtype",
       defaultValue = "bf16",
       converter = FormatConverter.class,
-      description = "Weight storage: bf16 or fp8 (128x128 block scales). Default: ${DEFAULT-VALUE}.")
+      description =
+          "Weight storage: bf16 or fp8 (128x128 block scales). Default: ${DEFAULT-VALUE}.")
   private WeightFormat format;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Weight seed. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Weight seed. Default: ${DEFAULT-VALUE}.")
   private long seed;
 
   @Option(
@@ -69,6 +73,10 @@ final class MakeModelCommand implements Callable<Integer> {
     if (shardMib <= 0) {
       throw new ParameterException(
           spec.commandLine(), "--shard-mib is " + shardMib + ", must be positive");
+    }
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new ParameterException(
+          spec.commandLine(), "--out " + out + " exists and is not a directory");
     }
     List<Path> earlier = existingEntries(out);
     if (!earlier.isEmpty()) {
@@ -115,15 +123,13 @@ final class MakeModelCommand implements Callable<Integer> {
       try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
         stream.forEach(entries::add);
       }
-    } else if (Files.exists(dir)) {
-      throw new IOException("--out " + dir + " exists and is not a directory");
     }
     return entries;
   }
 
   /**
-   * Removes the files of a checkpoint (weights, index, config, tokenizer) so that no stale shard
-   * of an earlier, differently sharded model survives; anything else in the directory is kept.
+   * Removes the files of a checkpoint (weights, index, config, tokenizer) so that no stale shard of
+   * an earlier, differently sharded model survives; anything else in the directory is kept.
    */
   private static void deleteEarlierCheckpoint(List<Path> entries) throws IOException {
     for (Path entry : entries) {

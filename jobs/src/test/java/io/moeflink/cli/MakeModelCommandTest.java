@@ -31,7 +31,9 @@ class MakeModelCommandTest {
     int exit = run("make-model", "--out", dir.toString(), "--preset", "tiny", "--dtype", "fp8");
 
     assertThat(exit).as(err.toString()).isZero();
-    assertThat(out.toString().lines()).singleElement().asString()
+    assertThat(out.toString().lines())
+        .singleElement()
+        .asString()
         .contains("tiny fp8 seed 0")
         .contains("16,971,632 parameters");
     assertThat(dir.resolve("model-00001-of-00001.safetensors")).isNotEmptyFile();
@@ -61,6 +63,15 @@ class MakeModelCommandTest {
     assertThat(stale).doesNotExist();
     assertThat(tmp.resolve("notes.txt")).hasContent("keep me");
     assertThat(tmp.resolve("model-00001-of-00001.safetensors")).isNotEmptyFile();
+  }
+
+  @Test
+  void refusesAnOutputPathThatIsAFile() throws IOException {
+    Path file = Files.writeString(tmp.resolve("model"), "not a directory");
+    int exit = run("make-model", "--out", file.toString(), "--preset", "tiny");
+
+    assertThat(exit).isEqualTo(2);
+    assertThat(err.toString()).contains("exists and is not a directory");
   }
 
   @Test

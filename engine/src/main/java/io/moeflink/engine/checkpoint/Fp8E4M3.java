@@ -6,8 +6,8 @@ package io.moeflink.engine.checkpoint;
  * S.1111.111} is NaN, so the largest finite magnitude is {@code 1.75 * 2^8 = 448}.
  *
  * <p>Exponent field 0 encodes subnormals {@code m/8 * 2^-6}. They occur in real block-quantised
- * weights (small entries of a block with a large maximum), and reading them as normals moves
- * logits visibly, so both directions handle them exactly.
+ * weights (small entries of a block with a large maximum), and reading them as normals moves logits
+ * visibly, so both directions handle them exactly.
  */
 public final class Fp8E4M3 {
 

@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * from the end of the header), padded with spaces to a multiple of 8 so that every tensor of an
  * aligned dtype starts aligned, then the tensors' little-endian bytes back to back. Because every
  * offset is known once the tensors are declared, the header is written at {@link #create} and each
- * tensor's bytes can then be written at its own position, in any order, from any thread, a piece
- * at a time. A multi-gigabyte file is therefore never held in memory.
+ * tensor's bytes can then be written at its own position, in any order, from any thread, a piece at
+ * a time. A multi-gigabyte file is therefore never held in memory.
  *
  * <pre>{@code
  * List<SafetensorsWriter.Tensor> tensors =
@@ -125,7 +125,8 @@ public final class SafetensorsWriter implements Closeable {
   /** A tensor's place in the data section and the bytes written to it so far. */
   private record Slot(Tensor tensor, long begin, AtomicLong written) {}
 
-  private SafetensorsWriter(Path file, FileChannel channel, long dataStart, Map<String, Slot> slots) {
+  private SafetensorsWriter(
+      Path file, FileChannel channel, long dataStart, Map<String, Slot> slots) {
     this.file = file;
     this.channel = channel;
     this.dataStart = dataStart;
@@ -142,7 +143,8 @@ public final class SafetensorsWriter implements Closeable {
     for (Tensor tensor : tensors) {
       Slot slot = new Slot(tensor, offset, new AtomicLong());
       if (slots.putIfAbsent(tensor.name(), slot) != null) {
-        throw new IllegalArgumentException("Tensor " + tensor.name() + " declared twice for " + file);
+        throw new IllegalArgumentException(
+            "Tensor " + tensor.name() + " declared twice for " + file);
       }
       offset = Math.addExact(offset, tensor.byteSize());
     }

@@ -78,14 +78,17 @@ record CheckpointPlan(List<WeightSpec> weights) {
       if (shape.hasQueryLora()) {
         projection(prefix + "q_a_proj.weight", shape.qLoraRank(), d);
         norm(prefix + "q_a_layernorm.weight", shape.qLoraRank());
-        projection(prefix + "q_b_proj.weight", Math.multiplyExact(heads, qHeadDim), shape.qLoraRank());
+        projection(
+            prefix + "q_b_proj.weight", Math.multiplyExact(heads, qHeadDim), shape.qLoraRank());
       } else {
         projection(prefix + "q_proj.weight", Math.multiplyExact(heads, qHeadDim), d);
       }
       // Output is [latent r_kv | k_pe dr]; only the latent is normed.
-      projection(prefix + "kv_a_proj_with_mqa.weight", shape.kvLoraRank() + shape.qkRopeHeadDim(), d);
+      projection(
+          prefix + "kv_a_proj_with_mqa.weight", shape.kvLoraRank() + shape.qkRopeHeadDim(), d);
       norm(prefix + "kv_a_layernorm.weight", shape.kvLoraRank());
-      projection(prefix + "kv_b_proj.weight", Math.multiplyExact(heads, kvHeadDim), shape.kvLoraRank());
+      projection(
+          prefix + "kv_b_proj.weight", Math.multiplyExact(heads, kvHeadDim), shape.kvLoraRank());
       projection(prefix + "o_proj.weight", d, Math.multiplyExact(heads, shape.vHeadDim()));
     }
 

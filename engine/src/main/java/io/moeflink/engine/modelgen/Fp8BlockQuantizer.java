@@ -46,7 +46,13 @@ public final class Fp8BlockQuantizer {
   public static Quantized quantize(float[] weights, int rows, int cols) {
     if (weights.length != (long) rows * cols) {
       throw new IllegalArgumentException(
-          "Matrix of " + rows + "x" + cols + " needs " + (long) rows * cols + " values, got "
+          "Matrix of "
+              + rows
+              + "x"
+              + cols
+              + " needs "
+              + (long) rows * cols
+              + " values, got "
               + weights.length);
     }
     byte[] codes = new byte[weights.length];

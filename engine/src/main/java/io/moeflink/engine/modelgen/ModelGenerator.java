@@ -6,6 +6,7 @@ import io.moeflink.engine.checkpoint.SafetensorsWriter.Tensor;
 import io.moeflink.engine.modelgen.WeightSpec.Storage;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,15 +24,17 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes a seeded random DeepSeek-V3 checkpoint in Hugging Face layout: {@code config.json},
- * {@code model-0000k-of-0000n.safetensors} shards with {@code model.safetensors.index.json}, and,
- * when the vocabulary is the real one, DeepSeek-V3's {@code tokenizer.json} and {@code
+ * Writes a seeded random DeepSeek-V3 checkpoint in Hugging Face layout: {@code config.json}, {@code
+ * model-0000k-of-0000n.safetensors} shards with {@code model.safetensors.index.json}, and, when the
+ * vocabulary is the real one, DeepSeek-V3's {@code tokenizer.json} and {@code
  * tokenizer_config.json}.
  *
  * <pre>{@code
@@ -45,15 +48,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every element is a pure function of (seed, tensor name, index) (see {@link TensorRandom}), so
  * the same seed gives byte-identical files whatever the thread count. Tensors are cut into slices
- * of about a million elements that worker threads generate and write at their final file
- * positions; memory stays at a few slices, and the 1.6 GB {@code small} preset is bound by the
- * disk, not the CPU.
+ * of about a million elements that worker threads generate and write at their final file positions;
+ * memory stays at a few slices, and the 1.6 GB {@code small} preset is bound by the disk, not the
+ * CPU.
  */
 public final class ModelGenerator {
 
   private static final Logger LOG = LoggerFactory.getLogger(ModelGenerator.class);
 
-  /** Shard size that real DeepSeek-V3 downloads stay under is ~4.3 GB; 1 GiB keeps small sharded. */
+  /**
+   * Default bound on tensor data per shard file. Real DeepSeek-V3 shards hold about 4.3 GB; 1 GiB
+   * still splits the BF16 {@code small} preset into two shards, so readers meet real sharding.
+   */
   public static final long DEFAULT_MAX_SHARD_BYTES = 1L << 30;
 
   /** Vocabulary of the bundled DeepSeek-V3 tokenizer; smaller models get no tokenizer files. */
@@ -175,12 +181,17 @@ public final class ModelGenerator {
     return shards;
   }
 
+  /**
+   * Opens every shard (all headers are known up front), then lets the pool generate and write all
+   * slices at their final positions. On failure the first error is thrown and the files written so
+   * far are left as they are.
+   */
   private void writeShards(CheckpointPlan plan, List<List<Tensor>> shards, List<Path> files)
       throws IOException {
     Map<String, SafetensorsWriter> writerByTensor = new HashMap<>();
     List<SafetensorsWriter> writers = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(threads, workerThreads());
-    IOException failure = null;
+    Throwable failure = null;
     try {
       for (int i = 0; i < shards.size(); i++) {
         SafetensorsWriter writer = SafetensorsWriter.create(files.get(i), shards.get(i));
@@ -197,26 +208,38 @@ public final class ModelGenerator {
         future.get();
       }
     } catch (ExecutionException e) {
-      failure = asIoException(e.getCause());
+      failure = e.getCause();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      failure = new IOException("Interrupted while generating the checkpoint", e);
+      failure = new InterruptedIOException("Interrupted while generating the checkpoint");
+    } catch (IOException | RuntimeException e) {
+      failure = e;
     } finally {
-      pool.shutdownNow();
+      stop(pool);
     }
     for (SafetensorsWriter writer : writers) {
       try {
         writer.close();
       } catch (IOException | RuntimeException e) {
         if (failure == null) {
-          failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+          failure = e;
         } else {
           failure.addSuppressed(e);
         }
       }
     }
     if (failure != null) {
-      throw failure;
+      throw asIoException(failure);
+    }
+  }
+
+  /** Cancels what is left and waits, so that no slice writes into a closed file. */
+  private static void stop(ExecutorService pool) {
+    pool.shutdownNow();
+    try {
+      pool.awaitTermination(1, TimeUnit.MINUTES);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -267,7 +290,8 @@ public final class ModelGenerator {
     float[] stripe = new float[Math.multiplyExact(Fp8BlockQuantizer.BLOCK, cols)]; // (128, cols)
     byte[] codes = new byte[stripe.length];
     float[] scales = new float[scaleCols];
-    ByteBuffer scaleBytes = ByteBuffer.allocate(scaleCols * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer scaleBytes =
+        ByteBuffer.allocate(scaleCols * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     for (long row = slice.rowBegin(); row < slice.rowEnd(); row += Fp8BlockQuantizer.BLOCK) {
       int stripeRows = (int) Math.min(Fp8BlockQuantizer.BLOCK, slice.rowEnd() - row);
       int count = stripeRows * cols;
@@ -302,28 +326,32 @@ public final class ModelGenerator {
     InputStream in = ModelGenerator.class.getResourceAsStream(TOKENIZER_RESOURCES + name);
     if (in == null) {
       throw new IOException(
-          "Bundled tokenizer file " + TOKENIZER_RESOURCES + name + " is missing from the classpath");
+          "Bundled tokenizer file "
+              + TOKENIZER_RESOURCES
+              + name
+              + " is missing from the classpath");
     }
     return in;
   }
 
-  private static IOException asIoException(Throwable cause) {
-    if (cause instanceof UncheckedIOException unchecked) {
+  /** Rethrows unchecked failures as they are; I/O failures come back for the caller to throw. */
+  private static IOException asIoException(Throwable failure) {
+    if (failure instanceof UncheckedIOException unchecked) {
       return unchecked.getCause();
     }
-    if (cause instanceof IOException io) {
+    if (failure instanceof IOException io) {
       return io;
     }
-    if (cause instanceof RuntimeException runtime) {
+    if (failure instanceof RuntimeException runtime) {
       throw runtime;
     }
-    if (cause instanceof Error error) {
+    if (failure instanceof Error error) {
       throw error;
     }
-    return new IOException(cause);
+    return new IOException(failure);
   }
 
-  private static java.util.concurrent.ThreadFactory workerThreads() {
+  private static ThreadFactory workerThreads() {
     AtomicInteger count = new AtomicInteger();
     return runnable -> {
       Thread thread = new Thread(runnable, "model-generator-" + count.incrementAndGet());

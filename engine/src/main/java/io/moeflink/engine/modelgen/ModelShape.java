@@ -1,12 +1,12 @@
 package io.moeflink.engine.modelgen;
 
 /**
- * The shape of a DeepSeek-V3 model: every {@code DeepseekV3Config} value that decides which
- * tensors exist and how large they are, plus the rope and routing settings written to {@code
- * config.json}. Field names follow the config keys in camelCase.
+ * The shape of a DeepSeek-V3 model: every {@code DeepseekV3Config} value that decides which tensors
+ * exist and how large they are, plus the rope and routing settings written to {@code config.json}.
+ * Field names follow the config keys in camelCase.
  *
- * <p>Build one from a preset ({@code ModelPreset.TINY.shape().toBuilder().qLoraRank(0).build()})
- * or from {@link #builder()}, which starts at the tiny preset's values. The constructor checks the
+ * <p>Build one from a preset ({@code ModelPreset.TINY.shape().toBuilder().qLoraRank(0).build()}) or
+ * from {@link #builder()}, which starts at the tiny preset's values. The constructor checks the
  * constraints the reference model relies on, so an invalid shape fails here rather than in a
  * reader.
  *

@@ -5,8 +5,8 @@ import io.moeflink.engine.checkpoint.SafetensorsWriter.Tensor;
 import java.util.List;
 
 /**
- * One weight of the model: its name, shape, how it is stored and the distribution it is drawn
- * from ({@code mean + std * gaussian}).
+ * One weight of the model: its name, shape, how it is stored and the distribution it is drawn from
+ * ({@code mean + std * gaussian}).
  *
  * @param name Hugging Face tensor name
  * @param shape {@code [n]} for vectors, {@code [out, in]} for matrices
@@ -62,9 +62,10 @@ record WeightSpec(String name, List<Long> shape, Storage storage, float mean, fl
     return switch (storage) {
       case BF16 -> List.of(Tensor.of(name, Dtype.BF16, dims));
       case F32 -> List.of(Tensor.of(name, Dtype.F32, dims));
-      case FP8_BLOCKS -> List.of(
-          Tensor.of(name, Dtype.F8_E4M3, dims),
-          Tensor.of(scaleName(), Dtype.F32, Fp8BlockQuantizer.scaleShape(rows(), cols())));
+      case FP8_BLOCKS ->
+          List.of(
+              Tensor.of(name, Dtype.F8_E4M3, dims),
+              Tensor.of(scaleName(), Dtype.F32, Fp8BlockQuantizer.scaleShape(rows(), cols())));
     };
   }
 }

@@ -52,8 +52,9 @@ class Bf16Test {
       double toLow = Math.abs((double) value - low);
       double toHigh = Math.abs(high - value);
       int expected =
-          toLow < toHigh ? truncated : toHigh < toLow ? truncated + 1
-              : (truncated % 2 == 0 ? truncated : truncated + 1);
+          toLow < toHigh
+              ? truncated
+              : toHigh < toLow ? truncated + 1 : (truncated % 2 == 0 ? truncated : truncated + 1);
       assertThat(Bf16.encode(value) & 0xFFFF)
           .as("value %s (0x%08X)", value, Float.floatToRawIntBits(value))
           .isEqualTo(expected & 0xFFFF);

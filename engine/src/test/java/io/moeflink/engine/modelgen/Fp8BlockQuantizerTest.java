@@ -53,7 +53,8 @@ class Fp8BlockQuantizerTest {
           for (int c = bc * 128; c < Math.min(cols, bc * 128 + 128); c++) {
             int i = r * cols + c;
             double bound =
-                Math.max(Math.abs(weights[i]) * NORMAL_RELATIVE_ERROR, scale * SUBNORMAL_ABSOLUTE_ERROR);
+                Math.max(
+                    Math.abs(weights[i]) * NORMAL_RELATIVE_ERROR, scale * SUBNORMAL_ABSOLUTE_ERROR);
             assertThat(Math.abs((double) restored[i] - weights[i]))
                 .as("element (%d, %d)", r, c)
                 .isLessThanOrEqualTo(bound * (1 + 1e-6));

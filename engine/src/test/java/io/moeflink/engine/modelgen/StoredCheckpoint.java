@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * A minimal, independent reader of what the generator wrote, for tests only: the index, every
- * shard header and tensor data decoded to float.
+ * A minimal, independent reader of what the generator wrote, for tests only: the index, every shard
+ * header and tensor data decoded to float.
  */
 final class StoredCheckpoint {
 
@@ -30,8 +30,10 @@ final class StoredCheckpoint {
   final Path dir;
   final JsonNode index;
   final JsonNode config;
+
   /** Tensors of all shards, by name, in file order. */
   final Map<String, Entry> tensors = new LinkedHashMap<>();
+
   /** Sum of all tensors' data sizes. */
   long dataBytes;
 
@@ -55,7 +57,8 @@ final class StoredCheckpoint {
     byte[] bytes = Files.readAllBytes(dir.resolve(file));
     long headerLength = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (headerLength % 8 != 0) {
-      throw new IllegalStateException(file + ": header length " + headerLength + " not padded to 8");
+      throw new IllegalStateException(
+          file + ": header length " + headerLength + " not padded to 8");
     }
     JsonNode header = JSON.readTree(new String(bytes, 8, (int) headerLength, "UTF-8"));
     if (!header.path("__metadata__").path("format").asText().equals("pt")) {
@@ -77,14 +80,16 @@ final class StoredCheckpoint {
         throw new IllegalStateException(file + ": " + field.getKey() + " not contiguous");
       }
       expectedBegin = end;
-      Entry entry = new Entry(file, node.path("dtype").asText(), shape, begin, end, 8 + headerLength);
+      Entry entry =
+          new Entry(file, node.path("dtype").asText(), shape, begin, end, 8 + headerLength);
       if (tensors.put(field.getKey(), entry) != null) {
         throw new IllegalStateException(field.getKey() + " stored twice");
       }
       dataBytes += end - begin;
     }
     if (bytes.length != 8 + headerLength + expectedBegin) {
-      throw new IllegalStateException(file + ": file size " + bytes.length + " does not match header");
+      throw new IllegalStateException(
+          file + ": file size " + bytes.length + " does not match header");
     }
   }
 
@@ -102,30 +107,33 @@ final class StoredCheckpoint {
     Entry entry = tensors.get(name);
     ByteBuffer data = data(name);
     switch (entry.dtype()) {
-      case "BF16": {
-        float[] values = new float[data.remaining() / 2];
-        for (int i = 0; i < values.length; i++) {
-          values[i] = Bf16.decode(data.getShort());
+      case "BF16":
+        {
+          float[] values = new float[data.remaining() / 2];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = Bf16.decode(data.getShort());
+          }
+          return values;
         }
-        return values;
-      }
-      case "F32": {
-        float[] values = new float[data.remaining() / 4];
-        data.asFloatBuffer().get(values);
-        return values;
-      }
-      case "F8_E4M3": {
-        float[] scales = floats(name + "_scale_inv");
-        int cols = entry.shape().get(1).intValue();
-        int scaleCols = (cols + 127) / 128;
-        float[] values = new float[data.remaining()];
-        for (int i = 0; i < values.length; i++) {
-          int r = i / cols;
-          int c = i % cols;
-          values[i] = Fp8E4M3.decode(data.get(i)) * scales[(r / 128) * scaleCols + c / 128];
+      case "F32":
+        {
+          float[] values = new float[data.remaining() / 4];
+          data.asFloatBuffer().get(values);
+          return values;
         }
-        return values;
-      }
+      case "F8_E4M3":
+        {
+          float[] scales = floats(name + "_scale_inv");
+          int cols = entry.shape().get(1).intValue();
+          int scaleCols = (cols + 127) / 128;
+          float[] values = new float[data.remaining()];
+          for (int i = 0; i < values.length; i++) {
+            int r = i / cols;
+            int c = i % cols;
+            values[i] = Fp8E4M3.decode(data.get(i)) * scales[(r / 128) * scaleCols + c / 128];
+          }
+          return values;
+        }
       default:
         throw new IllegalStateException(name + ": unexpected dtype " + entry.dtype());
     }
