@@ -295,26 +295,9 @@ class ModelGeneratorTest {
 
   @Test
   void sameSeedGivesByteIdenticalFilesWhateverTheThreadCount() throws IOException {
-    GeneratedModel one =
-        ModelGenerator.builder(ODD_SHAPE)
-            .format(WeightFormat.FP8)
-            .seed(5)
-            .threads(1)
-            .build()
-            .writeTo(tmp.resolve("one"));
-    GeneratedModel three =
-        ModelGenerator.builder(ODD_SHAPE)
-            .format(WeightFormat.FP8)
-            .seed(5)
-            .threads(3)
-            .build()
-            .writeTo(tmp.resolve("three"));
-    GeneratedModel other =
-        ModelGenerator.builder(ODD_SHAPE)
-            .format(WeightFormat.FP8)
-            .seed(6)
-            .build()
-            .writeTo(tmp.resolve("other"));
+    GeneratedModel one = generateOddFp8(5, 1, "one");
+    GeneratedModel three = generateOddFp8(5, 3, "three");
+    GeneratedModel other = generateOddFp8(6, 2, "other");
 
     assertThat(one.files()).hasSameSizeAs(three.files());
     for (Path file : one.files()) {
@@ -419,6 +402,15 @@ class ModelGeneratorTest {
         .hasMessageContaining("first_k_dense_replace is 5");
     assertThatThrownBy(() -> ModelPreset.fromName("huge"))
         .hasMessageContaining("expected one of tiny, small");
+  }
+
+  private GeneratedModel generateOddFp8(long seed, int threads, String dir) throws IOException {
+    return ModelGenerator.builder(ODD_SHAPE)
+        .format(WeightFormat.FP8)
+        .seed(seed)
+        .threads(threads)
+        .build()
+        .writeTo(tmp.resolve(dir));
   }
 
   private static double rms(float[] values) {
