@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       GenerateCommand.class,
+      MakeModelCommand.class,
     })
 public final class MoeFlinkCli {
 

@@ -24,7 +24,7 @@ public record Tensor(TensorInfo info, String file, ByteBuffer data) {
   public float getFloat(long index) {
     return switch (info.dtype()) {
       case F32 -> data.getFloat(Math.toIntExact(index * 4));
-      case BF16 -> Float.intBitsToFloat((data.getShort(Math.toIntExact(index * 2)) & 0xFFFF) << 16);
+      case BF16 -> Bf16.decode(data.getShort(Math.toIntExact(index * 2)));
       case F8_E4M3 -> throw new IllegalStateException(name() + " is FP8: decode it with its weight_scale_inv");
     };
   }

@@ -1,8 +1,10 @@
 package io.moeflink.engine.kernel;
 
+import io.moeflink.engine.checkpoint.Bf16;
 import io.moeflink.engine.checkpoint.Checkpoint;
 import io.moeflink.engine.checkpoint.CheckpointException;
 import io.moeflink.engine.checkpoint.DType;
+import io.moeflink.engine.checkpoint.Fp8E4M3;
 import io.moeflink.engine.checkpoint.Tensor;
 import java.nio.ByteBuffer;
 
@@ -112,8 +114,8 @@ public final class WeightMatrix {
     long index = (long) r * cols + col;
     return switch (dtype) {
       case F32 -> data.getFloat(Math.toIntExact(index * 4));
-      case BF16 -> Float.intBitsToFloat((data.getShort(Math.toIntExact(index * 2)) & 0xFFFF) << 16);
-      case F8_E4M3 -> E4M3.decode(data.get(Math.toIntExact(index))) * scale(r, col);
+      case BF16 -> Bf16.decode(data.getShort(Math.toIntExact(index * 2)));
+      case F8_E4M3 -> Fp8E4M3.decode(data.get(Math.toIntExact(index))) * scale(r, col);
     };
   }
 

@@ -21,8 +21,10 @@ public final class BundledTokenizer {
   /**
    * Writes {@code tokenizer.json} and {@code tokenizer_config.json} of DeepSeek-V3 into {@code
    * dir}, creating it if needed and replacing files of those names.
+   *
+   * @return the files written
    */
-  public static void writeTo(Path dir) throws IOException {
+  public static java.util.List<Path> writeTo(Path dir) throws IOException {
     Files.createDirectories(dir);
     try (InputStream gz = open(Tokenizer.TOKENIZER_FILE + ".gz");
         InputStream json = new GZIPInputStream(gz)) {
@@ -32,6 +34,7 @@ public final class BundledTokenizer {
       Files.copy(
           config, dir.resolve(TokenizerConfig.FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
     }
+    return java.util.List.of(dir.resolve(Tokenizer.TOKENIZER_FILE), dir.resolve(TokenizerConfig.FILE_NAME));
   }
 
   private static InputStream open(String name) {
