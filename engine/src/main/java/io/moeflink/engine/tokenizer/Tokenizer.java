@@ -214,7 +214,9 @@ public final class Tokenizer implements AutoCloseable {
    * The text of {@code ids}. A sequence that ends inside a multi-byte character decodes to U+FFFD
    * for the incomplete bytes; decode the whole sequence again once more tokens arrive.
    *
-   * @param skipSpecialTokens whether special tokens (BOS, EOS, chat markers) are left out
+   * @param skipSpecialTokens whether the tokens that {@code tokenizer.json} marks {@code special}
+   *     are left out (in DeepSeek-V3: BOS, EOS and padding, but not {@code <｜User｜>} or {@code
+   *     <｜Assistant｜>})
    */
   public String decode(int[] ids, boolean skipSpecialTokens) {
     long[] wide = new long[ids.length];
