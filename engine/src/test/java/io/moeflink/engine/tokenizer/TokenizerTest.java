@@ -7,7 +7,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -130,8 +135,26 @@ class TokenizerTest {
     assertThat(tokenizer.renderChatTemplate(chat, true)).isEqualTo(expected);
     int[] ids = tokenizer.applyChatTemplate(chat, true);
     assertThat(ids).startsWith(BOS_ID).endsWith(ASSISTANT_ID);
-    assertThat(java.util.Arrays.stream(ids).filter(id -> id == BOS_ID).count()).isEqualTo(1);
+    assertThat(Arrays.stream(ids).filter(id -> id == BOS_ID).count()).isEqualTo(1);
     assertThat(tokenizer.decode(ids)).isEqualTo(expected);
+  }
+
+  @Test
+  void encodesConcurrentlyLikeSequentially() throws Exception {
+    List<String> texts = List.of("Hello world", "你好，世界", "def f(x): return x", "  spaces  ");
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<int[]>> results = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        String text = texts.get(i % texts.size());
+        results.add(pool.submit(() -> tokenizer.encode(text)));
+      }
+      for (int i = 0; i < results.size(); i++) {
+        assertThat(results.get(i).get()).isEqualTo(tokenizer.encode(texts.get(i % texts.size())));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
