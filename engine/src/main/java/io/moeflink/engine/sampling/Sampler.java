@@ -10,7 +10,7 @@ import java.util.Arrays;
  *
  * <ol>
  *   <li>temperature: weights {@code w_i = exp((l_i - max l) / T)}, in double, with {@link
- *       StrictMath#exp} (the same bits on every JVM and CPU, unlike {@code Math.exp});
+ *       PortableExp} (the same bits on every JVM and CPU, unlike {@code Math.exp});
  *   <li>top-k: the {@code k} largest logits, ties to the lower id;
  *   <li>top-p: walking those candidates from the most likely, keep each token while the mass before
  *       it is below {@code p} of the total (so the token that crosses {@code p} is kept);
@@ -23,7 +23,8 @@ import java.util.Arrays;
  *
  * <p>Cost for a vocabulary of V tokens: one pass for the maximum; top-k selects with a heap of k
  * entries (O(V log k)), no full sort; top-p alone first ranks the best 64 candidates and widens
- * eightfold until the nucleus fits, so a full sort happens only for very flat distributions.
+ * eightfold until the nucleus fits, so a full sort (of primitive keys) happens only for very flat
+ * distributions.
  */
 public final class Sampler {
 
@@ -32,6 +33,9 @@ public final class Sampler {
 
   /** How much the ranked candidates grow when the nucleus is larger than them. */
   private static final int NUCLEUS_GROWTH = 8;
+
+  /** Above V / 4 candidates a full sort of the rank keys beats the heap. */
+  private static final int FULL_SORT_FRACTION = 4;
 
   private Sampler() {}
 
@@ -116,7 +120,7 @@ public final class Sampler {
   }
 
   private static double weight(float logit, float max, double temperature) {
-    return StrictMath.exp(((double) logit - max) / temperature);
+    return PortableExp.exp(((double) logit - max) / temperature);
   }
 
   /** No top-k, no top-p: inverse CDF over the whole vocabulary in id order. */
@@ -193,6 +197,9 @@ public final class Sampler {
    * min-heap of rank keys: O(V log n) instead of sorting the vocabulary.
    */
   static int[] topCandidates(float[] logits, int n) {
+    if ((long) n * FULL_SORT_FRACTION >= logits.length) {
+      return sortedCandidates(logits, n);
+    }
     long[] heap = new long[n]; // rank keys; heap[0] is the weakest kept
     for (int i = 0; i < n; i++) {
       heap[i] = rankKey(logits[i], i);
@@ -211,6 +218,20 @@ public final class Sampler {
     int[] ids = new int[n];
     for (int r = 0; r < n; r++) {
       ids[r] = idOf(heap[n - 1 - r]);
+    }
+    return ids;
+  }
+
+  /** The same as {@link #topCandidates} by sorting every rank key: faster when n nears V. */
+  private static int[] sortedCandidates(float[] logits, int n) {
+    long[] keys = new long[logits.length];
+    for (int i = 0; i < logits.length; i++) {
+      keys[i] = rankKey(logits[i], i);
+    }
+    Arrays.sort(keys);
+    int[] ids = new int[n];
+    for (int r = 0; r < n; r++) {
+      ids[r] = idOf(keys[logits.length - 1 - r]);
     }
     return ids;
   }

@@ -43,9 +43,17 @@ import org.slf4j.LoggerFactory;
  * from there. {@code <cache>} is DJL's cache directory: the {@code ENGINE_CACHE_DIR} or {@code
  * DJL_CACHE_DIR} environment variable (or system property of that name) when set, else {@code
  * ~/.djl.ai}, else {@code <java.io.tmpdir>/.djl.ai} when the home directory is not writable. The
- * engine reads no system property itself: set the environment of the process (launcher, pod
- * spec). DJL also makes a best-effort usage ping when it runs on EC2 or SageMaker; set {@code
- * OPT_OUT_TRACKING=true} (or {@code DJL_OFFLINE=true}) in the environment to prevent it.
+ * engine reads and sets no system property itself: configure DJL through the environment of the
+ * process (launcher, pod spec). Two DJL behaviours need it:
+ *
+ * <ul>
+ *   <li>On a machine where DJL finds a CUDA runtime (through JNA) with a GPU of compute capability
+ *       8.0, 8.6, 8.9 or 9.0, DJL 0.38 wants a CUDA build of the library, which the jar does not
+ *       hold, and downloads it; offline that fails and no tokenizer loads. {@code RUST_FLAVOR=cpu}
+ *       (or {@code DJL_OFFLINE=true}) keeps it on the bundled CPU build.
+ *   <li>On EC2 or SageMaker DJL pings a usage counter; {@code OPT_OUT_TRACKING=true} (or {@code
+ *       DJL_OFFLINE=true}) turns that off.
+ * </ul>
  *
  * <p><b>Threads.</b> Encoding, decoding and chat rendering are safe from several threads at once:
  * the native tokenizer is only read after loading. {@link #close()} frees native memory and must
@@ -152,7 +160,8 @@ public final class Tokenizer implements AutoCloseable {
       throw new IllegalStateException(
           "Cannot load the Hugging Face tokenizers native library bundled with DJL. DJL copies it"
               + " into its cache directory first: set ENGINE_CACHE_DIR or DJL_CACHE_DIR to a"
-              + " writable directory. Cause: "
+              + " writable directory; on a CUDA machine also set RUST_FLAVOR=cpu (or"
+              + " DJL_OFFLINE=true), or DJL tries to download a CUDA build. Cause: "
               + rootMessage(e),
           e);
     }
@@ -214,7 +223,9 @@ public final class Tokenizer implements AutoCloseable {
    * The text of {@code ids}. A sequence that ends inside a multi-byte character decodes to U+FFFD
    * for the incomplete bytes; decode the whole sequence again once more tokens arrive.
    *
-   * @param skipSpecialTokens whether special tokens (BOS, EOS, chat markers) are left out
+   * @param skipSpecialTokens whether the tokens that {@code tokenizer.json} marks {@code special}
+   *     are left out (in DeepSeek-V3: BOS, EOS and padding, but not {@code <｜User｜>} or {@code
+   *     <｜Assistant｜>})
    */
   public String decode(int[] ids, boolean skipSpecialTokens) {
     long[] wide = new long[ids.length];
