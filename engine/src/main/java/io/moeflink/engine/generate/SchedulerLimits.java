@@ -6,7 +6,7 @@ package io.moeflink.engine.generate;
  * @param maxSequences sequences in flight at once (each holds a KV cache)
  * @param tokenBudget token rows per forward pass: decode tokens first, then prefill chunks
  */
-public record SchedulerLimits(int maxSequences, int tokenBudget) {
+public record SchedulerLimits(int maxSequences, int tokenBudget) implements java.io.Serializable {
 
   public static final SchedulerLimits DEFAULT = new SchedulerLimits(16, 256);
 

@@ -1,0 +1,331 @@
+package io.moeflink.operators.generation;
+
+import io.moeflink.engine.generate.BatchScheduler;
+import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.generate.Sequence;
+import io.moeflink.engine.generate.Step;
+import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.model.ExpertBatch;
+import io.moeflink.engine.model.ExpertPlacement;
+import io.moeflink.engine.model.Model;
+import io.moeflink.engine.model.MoeDispatch;
+import io.moeflink.engine.sampling.FinishReason;
+import io.moeflink.engine.tokenizer.Tokenizer;
+import io.moeflink.operators.GenerationOutput;
+import io.moeflink.operators.GenerationTask;
+import io.moeflink.operators.ModelSpec;
+import io.moeflink.operators.loop.ExpertReply;
+import io.moeflink.operators.loop.ExpertRequest;
+import io.moeflink.operators.loop.FeedbackChannel;
+import io.moeflink.operators.loop.FeedbackKeys;
+import java.nio.file.Files;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns sequences: their latent caches, the dense weights, the sampler. Every step is one {@link
+ * io.moeflink.engine.model.ForwardPass} of continuous batching; at each MoE layer the pass's
+ * dispatch leaves through the {@link #EXPERT_REQUESTS} side output, one message per shard, and
+ * the replies come back through the feedback channel as mails on this task's mailbox.
+ *
+ * <p>Single-threaded by construction (the mailbox). When the sequence capacity is full, {@link
+ * #processElement} yields to the mailbox, so replies keep flowing and upstream is back-pressured
+ * (Flink's AsyncWaitOperator pattern). At end of input it keeps yielding until every sequence has
+ * finished. Checkpoints keep each in-flight sequence's task and generated tokens.
+ */
+public final class GenerationOperator extends AbstractStreamOperator<GenerationOutput>
+    implements OneInputStreamOperator<GenerationTask, GenerationOutput>, BoundedOneInput {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(GenerationOperator.class);
+
+  /** The loop's outgoing edge: per MoE layer, one request per shard that has tokens. */
+  public static final OutputTag<ExpertRequest> EXPERT_REQUESTS = new OutputTag<>("expert-requests", ExpertRequest.TYPE);
+
+  private final ModelSpec spec;
+  private final SchedulerLimits limits;
+  private final String loopId;
+  private final transient MailboxExecutor mailbox;
+
+  /** This subtask's index: the origin of its requests. */
+  private transient int subtask;
+  /** Kernel threads for the dense part. */
+  private transient KernelBackend kernels;
+  /** Dense weights (memory-mapped). */
+  private transient Model model;
+  /** Detokenizer for texts and stop strings; null when the model has no tokenizer. */
+  private transient Tokenizer tokenizer;
+  /** Continuous batching over this subtask's sequences. */
+  private transient BatchScheduler scheduler;
+  /** Replies from the co-located feedback tail. */
+  private transient FeedbackChannel<ExpertReply> channel;
+  /** In-flight tasks by request id. */
+  private transient Map<String, GenerationTask> tasks;
+  /** Wall-clock time each in-flight sequence entered the scheduler. */
+  private transient Map<String, Long> startedAtMillis;
+  /** Restored sequences waiting for capacity (after a restore with fewer subtasks). */
+  private transient Deque<SequenceSnapshot> restoring;
+  /** The step in flight, or null. */
+  private transient Step current;
+  /** Number of the step in flight; replies carry it. */
+  private transient long stepNumber;
+  /** When the layer in flight was dispatched. */
+  private transient long layerSentNanos;
+  /** Checkpointed in-flight sequences. */
+  private transient ListState<SequenceSnapshot> state;
+
+  private transient Counter tokensGenerated;
+  private transient Counter prefillTokens;
+  private transient Counter decodeTokens;
+  private transient Histogram timeToFirstToken;
+  private transient Histogram[] loopRoundTripMicros;
+
+  public GenerationOperator(
+      StreamOperatorParameters<GenerationOutput> parameters, ModelSpec spec, SchedulerLimits limits, String loopId,
+      MailboxExecutor mailbox) {
+    super(parameters);
+    this.spec = spec;
+    this.limits = limits;
+    this.loopId = loopId;
+    this.mailbox = mailbox;
+  }
+
+  @Override
+  public void initializeState(StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("in-flight-sequences", SequenceSnapshot.TYPE));
+    restoring = new ArrayDeque<>();
+    if (context.isRestored()) {
+      for (SequenceSnapshot s : state.get()) {
+        restoring.add(s);
+      }
+    }
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+    kernels = spec.createBackend();
+    model = Model.load(spec.path(), kernels);
+    ExpertPlacement placement = spec.placement(model.config());
+    if (subtask == 0) {
+      placement.describe().forEach(line -> LOG.info("Expert placement: {}", line));
+    }
+    if (Files.exists(spec.path().resolve(Tokenizer.TOKENIZER_FILE))) {
+      tokenizer = Tokenizer.load(spec.path());
+    }
+    Tokenizer t = tokenizer;
+    scheduler = new BatchScheduler(model, placement, limits, t == null ? null : ids -> t.decode(ids, true));
+    tasks = new HashMap<>();
+    startedAtMillis = new HashMap<>();
+    registerMetrics();
+    channel = FeedbackChannel.of(FeedbackKeys.of(getRuntimeContext(), loopId));
+    channel.consume(this::enqueueReply);
+    if (!restoring.isEmpty()) {
+      LOG.info("Generation subtask {} restores {} in-flight sequence(s); they re-prefill", subtask, restoring.size());
+    }
+    pump();
+  }
+
+  private void registerMetrics() {
+    var group = getMetricGroup();
+    tokensGenerated = group.counter("tokensGenerated");
+    prefillTokens = group.counter("prefillTokens");
+    decodeTokens = group.counter("decodeTokens");
+    group.meter("prefillTokensPerSecond", new MeterView(prefillTokens));
+    group.meter("decodeTokensPerSecond", new MeterView(decodeTokens));
+    timeToFirstToken = group.histogram("timeToFirstToken", new DescriptiveStatisticsHistogram(1000));
+    group.gauge("inFlightSequences", () -> scheduler.inFlight() + restoring.size());
+    loopRoundTripMicros = new Histogram[model.config().numHiddenLayers()];
+    for (int l = model.config().firstKDenseReplace(); l < loopRoundTripMicros.length; l++) {
+      loopRoundTripMicros[l] = group.addGroup("layer", String.valueOf(l))
+          .histogram("loopRoundTripMicros", new DescriptiveStatisticsHistogram(1000));
+    }
+  }
+
+  /** Called by the feedback tail's thread: never blocks, only enqueues a mail. */
+  private void enqueueReply(ExpertReply reply) {
+    try {
+      mailbox.execute(() -> onReply(reply), "expert reply");
+    } catch (RejectedExecutionException closing) {
+      // the task is shutting down; the reply is no longer needed
+    }
+  }
+
+  @Override
+  public void processElement(StreamRecord<GenerationTask> element) throws Exception {
+    while (!scheduler.hasCapacity() || !restoring.isEmpty()) {
+      mailbox.yield(); // replies run as mails; a step completion frees capacity or admits restored ones
+    }
+    admit(element.getValue(), new int[0]);
+    if (current == null) {
+      pump();
+    }
+  }
+
+  private void admit(GenerationTask task, int[] generated) {
+    tasks.put(task.id(), task);
+    startedAtMillis.put(task.id(), System.currentTimeMillis());
+    scheduler.restore(task.toRequest(), generated, System.nanoTime());
+  }
+
+  /** Runs steps until one waits for expert replies, or nothing is left to do. */
+  private void pump() {
+    while (true) {
+      if (current == null) {
+        while (!restoring.isEmpty() && scheduler.hasCapacity()) {
+          SequenceSnapshot s = restoring.poll();
+          admit(s.task(), s.generated());
+        }
+        current = scheduler.nextStep();
+        if (current == null) {
+          return;
+        }
+        stepNumber++;
+        countTokens(current);
+      }
+      MoeDispatch dispatch = current.pass().advance();
+      if (dispatch != null) {
+        send(dispatch);
+        return;
+      }
+      completeStep();
+    }
+  }
+
+  private void send(MoeDispatch dispatch) {
+    layerSentNanos = System.nanoTime();
+    ExpertBatch[] batches = dispatch.batches();
+    for (int s = 0; s < batches.length; s++) {
+      if (batches[s] != null) {
+        output.collect(EXPERT_REQUESTS, new StreamRecord<>(new ExpertRequest(subtask, stepNumber, s, batches[s])));
+      }
+    }
+  }
+
+  private void onReply(ExpertReply reply) {
+    if (current == null || reply.step() != stepNumber) {
+      return; // a reply to a step this attempt no longer runs
+    }
+    current.pass().accept(reply.shard(), reply.result());
+    if (!current.pass().awaitingResults()) {
+      Histogram rtt = loopRoundTripMicros[reply.result().layer()];
+      rtt.update((System.nanoTime() - layerSentNanos) / 1000);
+      pump();
+    }
+  }
+
+  private void countTokens(Step step) {
+    int decode = 0;
+    for (int i = 0; i < step.sequences().size(); i++) {
+      Sequence s = step.sequences().get(i);
+      if (step.pass().chunks().get(i).tokens().length == 1 && s.generated().length > 0) {
+        decode++;
+      }
+    }
+    decodeTokens.inc(decode);
+    prefillTokens.inc(step.pass().tokens() - decode);
+  }
+
+  private void completeStep() {
+    Step done = current;
+    current = null;
+    long now = System.nanoTime();
+    int sampled = 0;
+    for (int i = 0; i < done.sequences().size(); i++) {
+      Sequence s = done.sequences().get(i);
+      if (done.pass().logits(i) != null && s.generated().length == 0) {
+        timeToFirstToken.update((now - s.admittedNanos()) / 1_000_000);
+      }
+      if (done.pass().logits(i) != null) {
+        sampled++;
+      }
+    }
+    tokensGenerated.inc(sampled);
+    for (Sequence s : scheduler.complete(done, now)) {
+      output.collect(new StreamRecord<>(toOutput(s, now)));
+    }
+  }
+
+  private GenerationOutput toOutput(Sequence s, long nowNanos) {
+    GenerationTask task = tasks.remove(s.request().id());
+    long started = startedAtMillis.remove(s.request().id());
+    long queued = Math.max(0, started - task.admittedAtMillis());
+    String text = null;
+    if (tokenizer != null) {
+      String full = tokenizer.decode(s.generated(), true);
+      text = task.sampling().stopStrings().isEmpty() ? full : full.substring(0, Math.min(full.length(), s.finish().textLength()));
+    }
+    String reason = s.finish().reason() == FinishReason.STOP ? GenerationOutput.STOP : GenerationOutput.LENGTH;
+    return new GenerationOutput(
+        task.id(), s.generated(), text, reason, null, task.promptTokens().length, queued,
+        queued + (s.firstTokenNanos() - s.admittedNanos()) / 1_000_000, queued + (nowNanos - s.admittedNanos()) / 1_000_000,
+        task.sampling().seed(), task.model(), task.metadata());
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    List<SequenceSnapshot> snapshot = new ArrayList<>(restoring);
+    for (Sequence s : scheduler.sequences()) {
+      snapshot.add(new SequenceSnapshot(tasks.get(s.request().id()), s.generated()));
+    }
+    state.update(snapshot);
+  }
+
+  @Override
+  public void endInput() throws Exception {
+    while (current != null || scheduler.inFlight() > 0 || !restoring.isEmpty()) {
+      mailbox.yield();
+    }
+  }
+
+  /** The key of this subtask's feedback channel (tests). */
+  io.moeflink.operators.loop.FeedbackKey channelKey() {
+    return channel.key();
+  }
+
+  /** Sequences in flight (tests). */
+  int inFlight() {
+    return scheduler.inFlight() + restoring.size();
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (channel != null) {
+      channel.close();
+    }
+    if (tokenizer != null) {
+      tokenizer.close();
+    }
+    if (model != null) {
+      model.close();
+    }
+    if (kernels != null) {
+      kernels.close();
+    }
+    super.close();
+  }
+}

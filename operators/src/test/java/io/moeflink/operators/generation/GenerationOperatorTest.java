@@ -1,0 +1,225 @@
+package io.moeflink.operators.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.config.ModelConfig;
+import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.kernel.Backends;
+import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.model.ExpertPlacement;
+import io.moeflink.engine.model.ExpertShard;
+import io.moeflink.engine.testing.TestModels;
+import io.moeflink.operators.GenerationOutput;
+import io.moeflink.operators.GenerationTask;
+import io.moeflink.operators.ModelSpec;
+import io.moeflink.operators.OperatorTestSupport;
+import io.moeflink.operators.loop.ExpertReply;
+import io.moeflink.operators.loop.ExpertRequest;
+import io.moeflink.operators.loop.FeedbackChannel;
+import io.moeflink.operators.loop.FeedbackKey;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The generation operator in Flink's operator test harness, with a real expert shard answering on
+ * a background thread through the feedback channel (as the tail would).
+ */
+@org.junit.jupiter.api.Timeout(120)
+class GenerationOperatorTest {
+  private static final int CAPACITY = 2;
+  @TempDir static Path tmp;
+  private static Path modelDir;
+
+  private Shard shard;
+
+  /** Answers every request the operator emits, on its own thread, through the channel. */
+  private static final class Shard implements AutoCloseable {
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Thread thread;
+
+    Shard(OneInputStreamOperatorTestHarness<GenerationTask, GenerationOutput> harness) throws Exception {
+      ModelConfig config = ModelConfig.load(modelDir);
+      KernelBackend kernels = Backends.cpu("auto", 1);
+      Checkpoint ck = Checkpoint.open(modelDir);
+      ExpertShard experts = ExpertShard.load(ck, config, ExpertPlacement.balanced(config, 1), 0);
+      GenerationOperator op = (GenerationOperator) harness.getOperator();
+      FeedbackChannel<ExpertReply> channel = FeedbackChannel.of(op.channelKey());
+      thread = new Thread(() -> {
+        while (running.get()) {
+          // the harness creates the side-output queue on the first emission
+          ConcurrentLinkedQueue<StreamRecord<ExpertRequest>> requests =
+              harness.getSideOutput(GenerationOperator.EXPERT_REQUESTS);
+          StreamRecord<ExpertRequest> r = requests == null ? null : requests.poll();
+          if (r == null) {
+            Thread.onSpinWait();
+            continue;
+          }
+          ExpertRequest q = r.getValue();
+          channel.put(new ExpertReply(q.origin(), q.step(), q.shard(), experts.compute(kernels, q.batch())));
+        }
+        kernels.close();
+        ck.close();
+      });
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running.set(false);
+      thread.join();
+    }
+  }
+
+  @BeforeEach
+  void model() {
+    if (modelDir == null) {
+      modelDir = TestModels.golden("bf16", tmp.resolve("bf16"));
+    }
+  }
+
+  @AfterEach
+  void stopShard() throws InterruptedException {
+    if (shard != null) {
+      shard.close();
+      shard = null;
+    }
+  }
+
+  private static OneInputStreamOperatorTestHarness<GenerationTask, GenerationOutput> harness() throws Exception {
+    ModelSpec spec = new ModelSpec(modelDir.toString(), "auto", 1, 1, null);
+    return new OneInputStreamOperatorTestHarness<>(
+        new GenerationOperatorFactory(spec, new SchedulerLimits(CAPACITY, 16), "test"), GenerationTask.TYPE.createSerializer(null));
+  }
+
+  /** Runs the mails that arrived while the operator was not yielding. */
+  private static void runMails(OneInputStreamOperatorTestHarness<?, ?> h, int atLeast) throws Exception {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    int ran = 0;
+    while (ran < atLeast && System.nanoTime() < deadline) {
+      var mail = h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY);
+      if (mail.isPresent()) {
+        mail.get().run();
+        ran++;
+      } else {
+        Thread.onSpinWait();
+      }
+    }
+  }
+
+  @Test
+  void backPressureHoldsInFlightSequencesAtTheCapacityAndEveryRequestCompletes() throws Exception {
+    List<GenerationTask> tasks = OperatorTestSupport.tasks(7, 512);
+    try (var h = harness()) {
+      h.open();
+      shard = new Shard(h);
+      GenerationOperator op = (GenerationOperator) h.getOperator();
+      int peak = 0;
+      for (GenerationTask t : tasks) {
+        h.processElement(t, 0);
+        peak = Math.max(peak, op.inFlight());
+        assertThat(op.inFlight()).isLessThanOrEqualTo(CAPACITY);
+      }
+      assertThat(peak).isEqualTo(CAPACITY);
+      h.endInput();
+      assertThat(op.inFlight()).isZero();
+      assertThat(OperatorTestSupport.byId(h.extractOutputValues()))
+          .isEqualTo(OperatorTestSupport.engineTokens(modelDir, tasks));
+    }
+  }
+
+  @Test
+  void restoredSequencesReprefillAndFinishWithTheSameTokens() throws Exception {
+    List<GenerationTask> tasks = OperatorTestSupport.tasks(2, 512);
+    OperatorSubtaskState snapshot;
+    try (var h = harness()) {
+      h.open();
+      shard = new Shard(h);
+      for (GenerationTask t : tasks) {
+        h.processElement(t, 0);
+      }
+      runMails(h, 5); // five MoE layers (2 per step): two tokens each, none has finished
+      assertThat(h.extractOutputValues()).isEmpty();
+      snapshot = h.snapshot(1, 1);
+      shard.close();
+      shard = null;
+    }
+    try (var h = harness()) {
+      h.initializeState(snapshot);
+      h.open();
+      assertThat(((GenerationOperator) h.getOperator()).inFlight()).isEqualTo(2);
+      shard = new Shard(h);
+      h.endInput();
+      Map<String, List<Integer>> restored = OperatorTestSupport.byId(h.extractOutputValues());
+      assertThat(restored).isEqualTo(OperatorTestSupport.engineTokens(modelDir, tasks));
+    }
+  }
+
+  @Test
+  void aWaitingProcessElementSeesCancellation() throws Exception {
+    List<GenerationTask> tasks = OperatorTestSupport.tasks(CAPACITY + 1, 512);
+    Throwable[] failure = new Throwable[1];
+    int[] admitted = new int[1];
+    // the harness's mailbox belongs to the thread that builds it: the "task thread" here
+    Thread taskThread = new Thread(() -> {
+      try (var h = harness()) {
+        h.open(); // no shard: nothing ever completes
+        for (GenerationTask t : tasks) {
+          h.processElement(t, 0);
+          admitted[0]++;
+        }
+      } catch (Throwable e) {
+        failure[0] = e;
+      }
+    });
+    taskThread.start();
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (admitted[0] < CAPACITY && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    Thread.sleep(200);
+    assertThat(taskThread.isAlive()).as("blocked at capacity").isTrue();
+    assertThat(admitted[0]).isEqualTo(CAPACITY);
+    taskThread.interrupt();
+    taskThread.join(10_000);
+    assertThat(taskThread.isAlive()).isFalse();
+    assertThat(failure[0]).isInstanceOf(InterruptedException.class);
+  }
+
+  @Test
+  void repliesOfAnAbandonedStepAreIgnored() throws Exception {
+    try (var h = harness()) {
+      h.open();
+      GenerationOperator op = (GenerationOperator) h.getOperator();
+      h.processElement(OperatorTestSupport.tasks(1, 512).get(0), 0);
+      FeedbackChannel<ExpertReply> channel = FeedbackChannel.of(op.channelKey());
+      channel.put(new ExpertReply(0, 999, 0, new io.moeflink.engine.model.ExpertResult(1, 0, new float[0])));
+      runMails(h, 1);
+      assertThat(op.inFlight()).isEqualTo(1);
+      assertThat(h.getSideOutput(GenerationOperator.EXPERT_REQUESTS)).hasSize(1); // still waiting for layer 1
+    }
+  }
+
+  @Test
+  void theChannelKeyCarriesTheAttemptNumber() throws Exception {
+    try (var h = harness()) {
+      h.open();
+      FeedbackKey key = ((GenerationOperator) h.getOperator()).channelKey();
+      assertThat(key.subtask()).isZero();
+      assertThat(key.attempt()).isEqualTo(h.getEnvironment().getTaskInfo().getAttemptNumber());
+      assertThat(key.loopId()).isEqualTo("test");
+    }
+  }
+}
