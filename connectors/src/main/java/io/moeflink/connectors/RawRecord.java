@@ -14,17 +14,31 @@ package io.moeflink.connectors;
  * @param line 1-based line (JSONL) or record number (Avro file), or -1 for Kafka
  * @param bytes the record's bytes; for an oversized file line only its first bytes
  * @param size the record's full size in bytes
+ * @param readError why the source could not read this record (e.g. a corrupt Avro file block), or
+ *     null; such a record becomes an UNDECODABLE dead letter
  */
 public record RawRecord(
-    String topic, int partition, long offset, String file, long line, byte[] bytes, long size) {
+    String topic,
+    int partition,
+    long offset,
+    String file,
+    long line,
+    byte[] bytes,
+    long size,
+    String readError) {
 
   public static RawRecord fromKafka(String topic, int partition, long offset, byte[] bytes) {
     byte[] value = bytes != null ? bytes : new byte[0];
-    return new RawRecord(topic, partition, offset, null, -1, value, value.length);
+    return new RawRecord(topic, partition, offset, null, -1, value, value.length, null);
   }
 
   public static RawRecord fromFile(String file, long line, byte[] bytes, long size) {
-    return new RawRecord(null, -1, -1, file, line, bytes, size);
+    return new RawRecord(null, -1, -1, file, line, bytes, size, null);
+  }
+
+  /** A record of a file that could not be read past {@code line}. */
+  public static RawRecord unreadable(String file, long line, byte[] bytes, String error) {
+    return new RawRecord(null, -1, -1, file, line, bytes, bytes.length, error);
   }
 
   /** Where the record came from, for logs and messages. */

@@ -84,6 +84,9 @@ public final class RequestDecoder implements Serializable {
   }
 
   private InferenceRequest read(RawRecord record) throws InvalidRecordException {
+    if (record.readError() != null) {
+      throw new InvalidRecordException(DeadLetterReason.UNDECODABLE, record.readError());
+    }
     if (record.size() > maxRecordBytes) {
       throw new InvalidRecordException(
           DeadLetterReason.OVERSIZED,
