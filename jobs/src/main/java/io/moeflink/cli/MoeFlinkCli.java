@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
     description = "Flink batch inference for DeepSeek-V3-class Mixture-of-Experts models.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      KafkaCommand.class,
+      PublishCommand.class,
+      ConsumeCommand.class,
     })
 public final class MoeFlinkCli {
 
