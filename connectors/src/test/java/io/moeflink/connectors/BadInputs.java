@@ -53,6 +53,8 @@ final class BadInputs {
         "{\"id\":\"wrong-type\",\"prompt\":\"x\",\"sampling\":{\"max_tokens\":\"ten\"}}"));
     lines.add(Line.bad("two-prompts", DeadLetterReason.INVALID_PROMPT,
         "{\"id\":\"two-prompts\",\"prompt\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"y\"}]}"));
+    lines.add(Line.bad("bad-role", DeadLetterReason.INVALID_PROMPT,
+        "{\"id\":\"bad-role\",\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}"));
     lines.add(Line.bad("openai-get", DeadLetterReason.UNSUPPORTED_REQUEST,
         "{\"custom_id\":\"openai-get\",\"method\":\"GET\",\"url\":\"/v1/chat/completions\","
             + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}}"));

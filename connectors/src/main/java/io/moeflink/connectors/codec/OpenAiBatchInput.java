@@ -1,13 +1,9 @@
 package io.moeflink.connectors.codec;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.moeflink.schemas.ChatMessage;
 import io.moeflink.schemas.DeadLetterReason;
 import io.moeflink.schemas.InferenceRequest;
 import io.moeflink.schemas.SamplingParams;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -83,52 +79,12 @@ final class OpenAiBatchInput {
     if (url.equals(COMPLETIONS)) {
       request.setPrompt(body.string("prompt"));
     } else {
-      request.setMessages(readMessages(body.objects("messages")));
+      request.setMessages(RequestJson.readMessages(body.objects("messages")));
     }
     return request.build();
   }
 
-  private static List<ChatMessage> readMessages(List<JsonObject> items)
-      throws InvalidRecordException {
-    if (items == null) {
-      return null;
-    }
-    List<ChatMessage> messages = new ArrayList<>(items.size());
-    for (JsonObject item : items) {
-      String role = item.string("role");
-      if (role == null) {
-        throw new InvalidRecordException(DeadLetterReason.INVALID_PROMPT, "A message has no 'role'");
-      }
-      messages.add(new ChatMessage(role, content(item)));
-    }
-    return messages;
-  }
-
-  /** A message's content: a string, or an array of {@code {"type":"text","text":...}} parts. */
-  private static String content(JsonObject message) throws InvalidRecordException {
-    JsonNode content = message.value("content");
-    if (content == null) {
-      return "";
-    }
-    if (content.isTextual()) {
-      return content.textValue();
-    }
-    if (!content.isArray()) {
-      throw message.wrongType("content", "a string or an array of text parts", content);
-    }
-    StringBuilder text = new StringBuilder();
-    for (JsonNode part : content) {
-      JsonNode type = part.get("type");
-      JsonNode value = part.get("text");
-      if (type == null || !"text".equals(type.asText()) || value == null || !value.isTextual()) {
-        throw unsupported("only text content parts are supported, got " + part);
-      }
-      text.append(value.textValue());
-    }
-    return text.toString();
-  }
-
-  private static InvalidRecordException unsupported(String message) {
+  static InvalidRecordException unsupported(String message) {
     return new InvalidRecordException(DeadLetterReason.UNSUPPORTED_REQUEST, message);
   }
 }

@@ -1,5 +1,6 @@
 package io.moeflink.connectors.codec;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moeflink.schemas.ChatMessage;
@@ -126,22 +127,46 @@ public final class RequestJson {
         .build();
   }
 
-  private static List<ChatMessage> readMessages(List<JsonObject> items)
-      throws InvalidRecordException {
+  /**
+   * Chat messages: each needs a {@code role}; its {@code content} is a string or an array of
+   * {@code {"type":"text","text":...}} parts (as OpenAI clients send it), absent meaning empty.
+   */
+  static List<ChatMessage> readMessages(List<JsonObject> items) throws InvalidRecordException {
     if (items == null) {
       return null;
     }
     List<ChatMessage> messages = new ArrayList<>(items.size());
     for (JsonObject item : items) {
       String role = item.string("role");
-      String content = item.string("content");
-      if (role == null || content == null) {
-        throw new InvalidRecordException(
-            DeadLetterReason.INVALID_PROMPT, "Every message needs a 'role' and a 'content'");
+      if (role == null) {
+        throw new InvalidRecordException(DeadLetterReason.INVALID_PROMPT, "A message has no 'role'");
       }
-      messages.add(new ChatMessage(role, content));
+      messages.add(new ChatMessage(role, content(item)));
     }
     return messages;
+  }
+
+  private static String content(JsonObject message) throws InvalidRecordException {
+    JsonNode content = message.value("content");
+    if (content == null) {
+      return "";
+    }
+    if (content.isTextual()) {
+      return content.textValue();
+    }
+    if (!content.isArray()) {
+      throw message.wrongType("content", "a string or an array of text parts", content);
+    }
+    StringBuilder text = new StringBuilder();
+    for (JsonNode part : content) {
+      JsonNode type = part.get("type");
+      JsonNode value = part.get("text");
+      if (type == null || !"text".equals(type.asText()) || value == null || !value.isTextual()) {
+        throw OpenAiBatchInput.unsupported("only text content parts are supported, got " + part);
+      }
+      text.append(value.textValue());
+    }
+    return text.toString();
   }
 
   private static <T> T first(T value, T fallback) {
