@@ -13,8 +13,9 @@ import org.apache.flink.api.common.state.CheckpointListener;
 
 /**
  * The stand-in for the model: answers each request with its own prompt. Optionally throttled and
- * failing once, after {@code failAfter} records and at least one completed checkpoint, so that a
- * test sees a restore from a checkpoint with records replayed after it.
+ * failing once, after {@code failAfter} records, at least one completed checkpoint and some records
+ * since the latest one, so that a test sees a restore from a checkpoint and records replayed
+ * after it.
  */
 final class EchoCompletion extends RichMapFunction<InferenceRequest, Completion>
     implements CheckpointListener {
@@ -26,6 +27,12 @@ final class EchoCompletion extends RichMapFunction<InferenceRequest, Completion>
 
   /** Checkpoints completed in the running test. */
   static final AtomicInteger CHECKPOINTS = new AtomicInteger();
+
+  /** Records seen since the last checkpoint completed: they are in an open transaction. */
+  static final AtomicInteger SINCE_CHECKPOINT = new AtomicInteger();
+
+  /** Records in open transactions when the failure is thrown, so the replay is visible. */
+  private static final int UNCOMMITTED_AT_FAILURE = 10;
 
   /** Whether the one failure has been thrown. */
   static final AtomicBoolean FAILED = new AtomicBoolean();
@@ -48,6 +55,7 @@ final class EchoCompletion extends RichMapFunction<InferenceRequest, Completion>
   static void reset() {
     PROCESSED.set(0);
     CHECKPOINTS.set(0);
+    SINCE_CHECKPOINT.set(0);
     FAILED.set(false);
   }
 
@@ -56,11 +64,13 @@ final class EchoCompletion extends RichMapFunction<InferenceRequest, Completion>
     if (throttleMillis > 0) {
       Thread.sleep(throttleMillis);
     }
+    int sinceCheckpoint = SINCE_CHECKPOINT.incrementAndGet();
     if (failAfter > 0
         && PROCESSED.incrementAndGet() >= failAfter
         && CHECKPOINTS.get() > 0
+        && sinceCheckpoint >= UNCOMMITTED_AT_FAILURE
         && FAILED.compareAndSet(false, true)) {
-      Thread.sleep(200); // let the sink send what it has, so the replay is visible uncommitted
+      Thread.sleep(500); // let the sink send what it has, so the replay is visible uncommitted
       throw new IllegalStateException("Injected failure after " + failAfter + " records");
     }
     String text = text(request);
@@ -78,6 +88,7 @@ final class EchoCompletion extends RichMapFunction<InferenceRequest, Completion>
   @Override
   public void notifyCheckpointComplete(long checkpointId) {
     CHECKPOINTS.incrementAndGet();
+    SINCE_CHECKPOINT.set(0);
   }
 
   private static String text(InferenceRequest request) {
