@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       GenerateCommand.class,
       MakeModelCommand.class,
+      KafkaCommand.class,
+      PublishCommand.class,
+      ConsumeCommand.class,
     })
 public final class MoeFlinkCli {
 

@@ -1,0 +1,90 @@
+package io.moeflink.connectors.codec;
+
+import io.moeflink.schemas.DeadLetterReason;
+import io.moeflink.schemas.InferenceRequest;
+import io.moeflink.schemas.SamplingParams;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One line of an OpenAI batch input file: {@code {"custom_id": "r1", "method": "POST", "url":
+ * "/v1/chat/completions", "body": {"model": ..., "messages": [...], "max_tokens": 16, ...}}}.
+ *
+ * <p>{@code custom_id} becomes the request id; {@code /v1/completions} bodies give a {@code prompt}
+ * instead of {@code messages}. The url is kept in the metadata under {@link #URL_METADATA} so that
+ * the batch output can answer in the same shape. Only one choice per request is produced, so
+ * {@code n} other than 1 is UNSUPPORTED_REQUEST.
+ */
+final class OpenAiBatchInput {
+
+  static final String CUSTOM_ID = "custom_id";
+
+  /** Metadata key holding the request's endpoint url. */
+  static final String URL_METADATA = "openai_batch.url";
+
+  static final String CHAT_COMPLETIONS = "/v1/chat/completions";
+
+  static final String COMPLETIONS = "/v1/completions";
+
+  private OpenAiBatchInput() {}
+
+  static InferenceRequest parse(JsonObject line) throws InvalidRecordException {
+    String id = RequestJson.readId(line, CUSTOM_ID);
+    try {
+      return parseBody(line, id);
+    } catch (InvalidRecordException e) {
+      throw e.forRequest(id);
+    }
+  }
+
+  private static InferenceRequest parseBody(JsonObject line, String id)
+      throws InvalidRecordException {
+    String method = line.string("method");
+    if (method != null && !method.equals("POST")) {
+      throw unsupported("method must be POST, got " + method);
+    }
+    String url = line.string("url");
+    if (url == null) {
+      url = CHAT_COMPLETIONS;
+    }
+    if (!url.equals(CHAT_COMPLETIONS) && !url.equals(COMPLETIONS)) {
+      throw unsupported("url must be " + CHAT_COMPLETIONS + " or " + COMPLETIONS + ", got " + url);
+    }
+    JsonObject body = line.object("body");
+    if (body == null) {
+      throw new InvalidRecordException(DeadLetterReason.NO_PROMPT, "The batch line has no 'body'");
+    }
+    Integer n = body.integer("n");
+    if (n != null && n != 1) {
+      throw unsupported("only n=1 is supported, got n=" + n);
+    }
+    Map<String, String> metadata = new LinkedHashMap<>();
+    Map<String, String> given = body.stringMap("metadata");
+    if (given != null) {
+      metadata.putAll(given);
+    }
+    metadata.put(URL_METADATA, url);
+    SamplingParams sampling = RequestJson.readSampling(body, null);
+    Integer maxCompletionTokens = body.integer("max_completion_tokens");
+    if (maxCompletionTokens != null) {
+      sampling = sampling != null ? sampling : SamplingParams.newBuilder().build();
+      sampling.setMaxTokens(maxCompletionTokens);
+    }
+    InferenceRequest.Builder request =
+        InferenceRequest.newBuilder()
+            .setId(id)
+            .setModel(body.string("model"))
+            .setSampling(sampling)
+            .setMetadata(metadata);
+    if (url.equals(COMPLETIONS)) {
+      request.setPrompt(body.string("prompt"));
+    } else {
+      request.setMessages(RequestJson.readMessages(body.objects("messages")));
+    }
+    return request.build();
+  }
+
+  static InvalidRecordException unsupported(String message) {
+    return new InvalidRecordException(DeadLetterReason.UNSUPPORTED_REQUEST, message);
+  }
+}
