@@ -33,7 +33,7 @@ class KernelBackendTest {
   @MethodSource("shapes")
   void vectorMatchesScalar(DType dtype, int rows, int cols, int tokens) {
     Random random = new Random(rows * 31L + cols * 7L + tokens);
-    WeightMatrix w = randomMatrix(dtype, rows, cols, random);
+    WeightMatrix w = RandomWeights.matrix(dtype, rows, cols, random);
     float[] x = new float[tokens * cols];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) random.nextGaussian();
@@ -63,7 +63,7 @@ class KernelBackendTest {
     Random random = new Random(5);
     int rows = 96;
     int cols = 520;
-    WeightMatrix w = randomMatrix(dtype, rows, cols, random);
+    WeightMatrix w = RandomWeights.matrix(dtype, rows, cols, random);
     float[] x = new float[7 * cols];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) random.nextGaussian();
@@ -104,33 +104,5 @@ class KernelBackendTest {
         assertThat(y[0]).as("code 0x%02x", c).isEqualTo(w.get(0, c));
       }
     }
-  }
-
-  static WeightMatrix randomMatrix(DType dtype, int rows, int cols, Random random) {
-    int n = rows * cols;
-    ByteBuffer b = ByteBuffer.allocateDirect(n * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    float[] scales = null;
-    for (int i = 0; i < n; i++) {
-      float v = (float) random.nextGaussian() * 0.1f;
-      switch (dtype) {
-        case F32 -> b.putFloat(i * 4, v);
-        case BF16 -> b.putShort(i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
-        case F8_E4M3 -> {
-          int code;
-          do {
-            code = random.nextInt(256);
-          } while ((code & 0x7F) == 0x7F);
-          b.put(i, (byte) code);
-        }
-      }
-    }
-    if (dtype == DType.F8_E4M3) {
-      int blocks = ((rows + 127) / 128) * ((cols + 127) / 128);
-      scales = new float[blocks];
-      for (int i = 0; i < blocks; i++) {
-        scales[i] = (float) Math.abs(random.nextGaussian()) * 1e-3f + 1e-4f;
-      }
-    }
-    return WeightMatrix.ofBytes("random " + dtype, dtype, b, rows, cols, scales);
   }
 }
