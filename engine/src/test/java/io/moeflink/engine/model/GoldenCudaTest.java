@@ -6,7 +6,7 @@ import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.cuda.CudaAvailability;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,8 +21,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GoldenCudaTest {
   private static final int[] PROMPT = {0, 17, 244, 3, 98, 311, 7, 45, 200, 12, 9};
 
-  @BeforeAll
-  static void needsCuda() {
+  /** Per test rather than per class, so that each skipped test is reported as skipped. */
+  @BeforeEach
+  void needsCuda() {
     CudaAvailability probe = CudaAvailability.probe();
     assumeTrue(probe.available(), () -> "no CUDA device: " + probe.problem());
   }

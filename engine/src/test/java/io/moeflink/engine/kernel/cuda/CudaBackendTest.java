@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,10 +37,17 @@ class CudaBackendTest {
 
   @BeforeAll
   static void open() {
+    if (CudaAvailability.probe().available()) {
+      cuda = CudaBackend.open(0, 2);
+      scalar = new ScalarBackend(2);
+    }
+  }
+
+  /** Per test rather than per class, so that each skipped test is reported as skipped. */
+  @BeforeEach
+  void needsCuda() {
     CudaAvailability probe = CudaAvailability.probe();
     assumeTrue(probe.available(), () -> "no CUDA device: " + probe.problem());
-    cuda = CudaBackend.open(0, 2);
-    scalar = new ScalarBackend(2);
   }
 
   @AfterAll
