@@ -54,6 +54,7 @@ public final class CudaBackend implements KernelBackend {
   private final CUstream stream;
   private final StagingBuffers input = new StagingBuffers();
   private final StagingBuffers output = new StagingBuffers();
+  private final StagingBuffers operand = new StagingBuffers(); // a second input: norm weight, u, angles
   private final Map<WeightMatrix, DeviceMatrix> resident = new IdentityHashMap<>();
   private final KernelBackend host;
   private long residentBytes;
@@ -155,6 +156,87 @@ public final class CudaBackend implements KernelBackend {
         stream, params, null);
   }
 
+  // The block's other steps, on the device. The model still runs them on the host; these are
+  // here, tested against the host arithmetic, for when activations stay on the device.
+
+  /** RMSNorm of {@code rows} rows of {@code weight.length} elements; as the model's {@code RmsNorm}. */
+  synchronized void rmsNorm(float[] x, int rows, float[] weight, double eps, float[] y) {
+    int dim = weight.length;
+    int n = Math.multiplyExact(rows, dim);
+    begin(x, n, weight, dim, n);
+    launchRows(kernels.rmsNorm, rows, Pointer.to(
+        Pointer.to(input.device()), Pointer.to(new int[] {dim}), Pointer.to(operand.device()), Pointer.to(new int[] {dim}),
+        Pointer.to(new double[] {eps}), Pointer.to(new int[] {rows}), Pointer.to(output.device()), Pointer.to(new int[] {dim})));
+    finish(output, y, n);
+  }
+
+  /** {@code g[i] = silu(g[i]) * u[i]} for {@code i < n}, in place. */
+  synchronized void siluAndMultiply(float[] g, float[] u, int n) {
+    begin(g, n, u, n, 0);
+    launchFlat(kernels.siluAndMultiply, n, Pointer.to(
+        Pointer.to(input.device()), Pointer.to(operand.device()), Pointer.to(new int[] {n})));
+    finish(input, g, n);
+  }
+
+  /** Softmax of each of {@code rows} rows of {@code cols}, in place. */
+  synchronized void softmaxRows(float[] x, int rows, int cols) {
+    int n = Math.multiplyExact(rows, cols);
+    begin(x, n, null, 0, 0);
+    launchRows(kernels.softmaxRows, rows, Pointer.to(
+        Pointer.to(input.device()), Pointer.to(new int[] {cols}), Pointer.to(new int[] {rows})));
+    finish(input, x, n);
+  }
+
+  /**
+   * Interleaved RoPE in place on {@code v[row * stride + offset + 2i, +1]} for {@code i < pairs},
+   * each row with its own angles: {@code angles} is {@code (2, rows, pairs)}, cosines then sines.
+   */
+  synchronized void ropeInterleaved(float[] v, int rows, int stride, int offset, int pairs, float[] angles) {
+    int n = Math.multiplyExact(rows, stride);
+    int half = Math.multiplyExact(rows, pairs);
+    begin(v, n, angles, 2 * half, 0);
+    launchFlat(kernels.ropeInterleaved, half, Pointer.to(
+        Pointer.to(input.device()), Pointer.to(new int[] {stride}), Pointer.to(new int[] {offset}),
+        Pointer.to(operand.device()), Pointer.to(operand.device().withByteOffset(4L * half)),
+        Pointer.to(new int[] {pairs}), Pointer.to(new int[] {rows})));
+    finish(input, v, n);
+  }
+
+  /** Copies the inputs to the device and makes room for {@code outFloats} of output. */
+  private void begin(float[] in, int inFloats, float[] second, int secondFloats, int outFloats) {
+    ensureOpen();
+    device.makeCurrent();
+    input.ensure(4L * Math.max(inFloats, 1));
+    input.hostFloats().put(in, 0, inFloats);
+    cuMemcpyHtoDAsync(input.device(), input.host(), 4L * inFloats, stream);
+    if (second != null) {
+      operand.ensure(4L * Math.max(secondFloats, 1));
+      operand.hostFloats().put(second, 0, secondFloats);
+      cuMemcpyHtoDAsync(operand.device(), operand.host(), 4L * secondFloats, stream);
+    }
+    output.ensure(4L * Math.max(outFloats, 1));
+  }
+
+  private void finish(StagingBuffers from, float[] to, int floats) {
+    cuMemcpyDtoHAsync(from.host(), from.device(), 4L * floats, stream);
+    cuStreamSynchronize(stream);
+    from.hostFloats().get(to, 0, floats);
+  }
+
+  private void launchRows(CUfunction f, int rows, Pointer params) {
+    int blocks = (rows + CudaKernels.ROWS_PER_BLOCK - 1) / CudaKernels.ROWS_PER_BLOCK;
+    if (blocks > 0) {
+      cuLaunchKernel(f, blocks, 1, 1, CudaKernels.ROWS_PER_BLOCK * CudaKernels.WARP_SIZE, 1, 1, 0, stream, params, null);
+    }
+  }
+
+  private void launchFlat(CUfunction f, int n, Pointer params) {
+    int blocks = (n + CudaKernels.POINTWISE_THREADS - 1) / CudaKernels.POINTWISE_THREADS;
+    if (blocks > 0) {
+      cuLaunchKernel(f, blocks, 1, 1, CudaKernels.POINTWISE_THREADS, 1, 1, 0, stream, params, null);
+    }
+  }
+
   private DeviceMatrix resident(WeightMatrix w) {
     DeviceMatrix d = resident.get(w);
     if (d == null) {
@@ -211,6 +293,7 @@ public final class CudaBackend implements KernelBackend {
       resident.clear();
       input.close();
       output.close();
+      operand.close();
       cuStreamDestroy(stream);
       kernels.close();
     } finally {

@@ -12,7 +12,7 @@ import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 
 /**
- * The committed PTX of {@code matmul.cu}, JIT-compiled by the driver for the current device when
+ * The committed PTX of {@code matmul.cu} and {@code pointwise.cu}, JIT-compiled by the driver for the current device when
  * loaded. {@code engine/src/main/cuda/build-ptx.sh} regenerates it; the constants here mirror the
  * {@code #define}s of the source and must change with them.
  */
@@ -32,12 +32,21 @@ final class CudaKernels implements AutoCloseable {
   /** Largest grid y dimension: bounds the tokens of one matmul call. */
   static final int MAX_GRID_Y = 65535;
 
+  /** Threads per block of the element-wise kernels. */
+  static final int POINTWISE_THREADS = 256;
+
   private static final String MATMUL_PTX = "matmul.ptx";
+  private static final String POINTWISE_PTX = "pointwise.ptx";
 
   private final CUmodule matmul;
+  private final CUmodule pointwise;
   final CUfunction matmulF32;
   final CUfunction matmulBf16;
   final CUfunction matmulFp8;
+  final CUfunction rmsNorm;
+  final CUfunction siluAndMultiply;
+  final CUfunction softmaxRows;
+  final CUfunction ropeInterleaved;
 
   /** Loads the module into the current context. */
   CudaKernels() {
@@ -46,6 +55,12 @@ final class CudaKernels implements AutoCloseable {
     matmulF32 = function(matmul, "matmul_f32");
     matmulBf16 = function(matmul, "matmul_bf16");
     matmulFp8 = function(matmul, "matmul_fp8");
+    pointwise = new CUmodule();
+    cuModuleLoadData(pointwise, ptx(POINTWISE_PTX));
+    rmsNorm = function(pointwise, "rms_norm");
+    siluAndMultiply = function(pointwise, "silu_and_multiply");
+    softmaxRows = function(pointwise, "softmax_rows");
+    ropeInterleaved = function(pointwise, "rope_interleaved");
   }
 
   private static CUfunction function(CUmodule module, String name) {
@@ -71,5 +86,6 @@ final class CudaKernels implements AutoCloseable {
   @Override
   public void close() {
     cuModuleUnload(matmul);
+    cuModuleUnload(pointwise);
   }
 }
