@@ -13,8 +13,8 @@
 
 #include <stdint.h>
 
-#define WARP_SIZE 32
-#define FULL_MASK 0xffffffffu
+#include "warp.cuh"
+
 // Warps per thread block; each owns one output row.
 #define ROWS_PER_BLOCK 4
 // Tokens one warp computes from a single read of its weight row.
@@ -31,16 +31,6 @@
 #define FP8_CHUNK 4
 
 enum Format { F32 = 0, BF16 = 1, FP8 = 2 };
-
-// The same value on every lane: lane i adds lane i^o's value for o = 16, 8, 4, 2, 1, and float
-// addition is commutative, so partners compute identical sums.
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-  for (int offset = WARP_SIZE / 2; offset > 0; offset >>= 1) {
-    v = __fadd_rn(v, __shfl_xor_sync(FULL_MASK, v, offset));
-  }
-  return v;
-}
 
 __device__ __forceinline__ float bf16_value(uint32_t bits16) {
   return __uint_as_float(bits16 << 16);

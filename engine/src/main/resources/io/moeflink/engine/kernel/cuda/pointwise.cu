@@ -4,34 +4,10 @@
 // fixed order (lane-strided partial sums, then a butterfly), independent of the number of rows.
 // Build flags: see build-ptx.sh (-ftz=false, -fmad=false, IEEE division and square root).
 
-#define WARP_SIZE 32
-#define FULL_MASK 0xffffffffu
+#include "warp.cuh"
+
 // Warps per thread block for the row kernels; each owns one row.
 #define ROWS_PER_BLOCK 4
-
-__device__ __forceinline__ double warp_sum_double(double v) {
-#pragma unroll
-  for (int offset = WARP_SIZE / 2; offset > 0; offset >>= 1) {
-    v = __dadd_rn(v, __shfl_xor_sync(FULL_MASK, v, offset));
-  }
-  return v;
-}
-
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-  for (int offset = WARP_SIZE / 2; offset > 0; offset >>= 1) {
-    v = __fadd_rn(v, __shfl_xor_sync(FULL_MASK, v, offset));
-  }
-  return v;
-}
-
-__device__ __forceinline__ float warp_max(float v) {
-#pragma unroll
-  for (int offset = WARP_SIZE / 2; offset > 0; offset >>= 1) {
-    v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, offset));
-  }
-  return v;
-}
 
 // y = x / sqrt(mean(x^2) + eps) * w per row, the sum of squares in double as on the host (a
 // product of two floats is exact in double, so the fused multiply-add equals the host's sum).

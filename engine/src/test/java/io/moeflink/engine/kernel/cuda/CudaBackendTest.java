@@ -4,15 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.moeflink.engine.checkpoint.DType;
+import io.moeflink.engine.kernel.MatmulReference;
 import io.moeflink.engine.kernel.RandomWeights;
-import io.moeflink.engine.kernel.ScalarBackend;
 import io.moeflink.engine.kernel.WeightMatrix;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,23 +22,20 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The CUDA matmul kernels against the scalar reference, per dtype and shape. Tolerance: the GPU
- * sums each output in a different order (lane-strided chunks, then a butterfly over 32 lanes), so
- * outputs may differ by a few float32 roundings of the partial sums: {@code 1e-5 * sum_c |W[r][c]
- * * x[c]|}, as for the Vector API backend. Subnormal FP8 codes and single weights must be exact.
- * Skipped where no CUDA device is present.
+ * The CUDA matmul kernels against the scalar reference, per dtype and shape. The GPU sums each
+ * output in another order (lane-strided chunks, then a butterfly over 32 lanes), so the tolerance
+ * is {@link MatmulReference}'s, as for the Vector API backend. Single weights read back through a
+ * one-hot input, FP8 subnormal codes included, must be exact. Skipped where no CUDA device is
+ * present.
  */
 @Tag("gpu")
 class CudaBackendTest {
-  private static final double RELATIVE_TOLERANCE = 1e-5;
   private static CudaBackend cuda;
-  private static ScalarBackend scalar;
 
   @BeforeAll
   static void open() {
     if (CudaAvailability.probe().available()) {
       cuda = CudaBackend.open(0, 2);
-      scalar = new ScalarBackend(2);
     }
   }
 
@@ -54,7 +50,6 @@ class CudaBackendTest {
   static void close() {
     if (cuda != null) {
       cuda.close();
-      scalar.close();
     }
   }
 
@@ -147,23 +142,6 @@ class CudaBackendTest {
   }
 
   private static void assertMatchesScalar(WeightMatrix w, int tokens, Random random) {
-    int rows = w.rows();
-    int cols = w.cols();
-    float[] x = RandomWeights.activations(tokens * cols, random);
-    float[] expected = new float[tokens * rows];
-    float[] actual = new float[tokens * rows];
-    scalar.matmul(w, x, tokens, expected);
-    cuda.matmul(w, x, tokens, actual);
-    for (int t = 0; t < tokens; t++) {
-      for (int r = 0; r < rows; r++) {
-        double magnitude = 0;
-        for (int c = 0; c < cols; c++) {
-          magnitude += Math.abs((double) w.get(r, c) * x[t * cols + c]);
-        }
-        assertThat((double) actual[t * rows + r])
-            .as("cuda %s [%d x %d] token %d row %d", w.dtype(), rows, cols, t, r)
-            .isCloseTo(expected[t * rows + r], Offset.offset(RELATIVE_TOLERANCE * magnitude + 1e-30));
-      }
-    }
+    MatmulReference.assertMatchesScalar(cuda, w, tokens, random);
   }
 }
