@@ -1,8 +1,9 @@
 package io.moeflink.engine.kernel;
 
+import io.moeflink.engine.kernel.cuda.CudaBackend;
 import java.util.Locale;
 
-/** Chooses a CPU backend by name; fails loudly rather than silently falling back. */
+/** Chooses a backend by name; fails loudly rather than silently falling back. */
 public final class Backends {
   private Backends() {}
 
@@ -28,8 +29,23 @@ public final class Backends {
         yield new VectorBackend(threads);
       }
       default -> throw new IllegalArgumentException(
-          "Unknown backend '" + name + "', expected auto, vector or scalar (cuda is chosen by the GPU module)");
+          "Unknown backend '" + name + "', expected auto, vector or scalar (or cuda, through create)");
     };
+  }
+
+  /**
+   * {@code cuda} on CUDA device {@code cudaDevice} (with {@code threads} host threads for the
+   * operations it keeps on the CPU), or one of the CPU backends of {@link #cpu}, which ignore
+   * {@code cudaDevice}.
+   *
+   * @throws IllegalStateException for {@code cuda} without JCuda natives, driver or that device;
+   *     the message names what is missing
+   */
+  public static KernelBackend create(String name, int threads, int cudaDevice) {
+    if (name.equalsIgnoreCase("cuda")) {
+      return CudaBackend.open(cudaDevice, threads);
+    }
+    return cpu(name, threads);
   }
 
   /** The default: {@code auto} with one thread per available processor. */

@@ -3,8 +3,9 @@ package io.moeflink.engine.kernel;
 import java.util.function.IntConsumer;
 
 /**
- * The compute kernels the model runs on. Implementations: {@link ScalarBackend} (the reference)
- * and {@link VectorBackend} (the Vector API); a CUDA one lives elsewhere.
+ * The compute kernels the model runs on. Implementations: {@link ScalarBackend} (the reference),
+ * {@link VectorBackend} (the Vector API) and {@link io.moeflink.engine.kernel.cuda.CudaBackend}
+ * (NVIDIA GPUs through JCuda); {@link Backends} chooses one by name.
  *
  * <p>Determinism contract: every output element is reduced in an order fixed by the weight's
  * shape alone, never by the number of tokens in the call or the number of threads. Work is split

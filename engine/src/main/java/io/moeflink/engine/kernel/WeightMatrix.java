@@ -126,6 +126,31 @@ public final class WeightMatrix {
     }
   }
 
+  /**
+   * The stored bytes of this view's rows, {@code (rows, cols)} row-major little-endian, read-only:
+   * what a device backend uploads as it is, to decode next to its arithmetic.
+   */
+  public ByteBuffer storedRows() {
+    long from = (long) rowOffset * cols * dtype.bytes();
+    ByteBuffer view = data.duplicate();
+    view.position(Math.toIntExact(from)).limit(Math.toIntExact(from + bytes()));
+    return view.slice().asReadOnlyBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /**
+   * FP8 only (else null): a copy of the whole stored tensor's block scales, {@code
+   * (ceil(storedRows / 128), ceil(cols / 128))} row-major. A view's row {@code r} uses scale row
+   * {@code (firstStoredRow() + r) / 128}.
+   */
+  public float[] blockScales() {
+    return scales == null ? null : scales.clone();
+  }
+
+  /** The stored row this view starts at; 0 unless made by {@link #rows(int, int)}. */
+  public int firstStoredRow() {
+    return rowOffset;
+  }
+
   float scale(int storedRow, int col) {
     return scales[(storedRow / FP8_BLOCK) * scaleCols + col / FP8_BLOCK];
   }

@@ -13,13 +13,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The Vector API backend against the scalar reference, per dtype and shape. Tolerance: the two
- * sum in different orders, so each output may differ by a few float32 roundings of the partial
- * sums: {@code 1e-5 * sum_c |W[r][c] * x[c]|} (relative to the magnitude actually summed).
+ * The Vector API backend against the scalar reference, per dtype and shape, with the tolerance of
+ * {@link MatmulReference}.
  */
 class KernelBackendTest {
-  private static final double RELATIVE_TOLERANCE = 1e-5;
-
   static Stream<Arguments> shapes() {
     return Stream.of(DType.BF16, DType.F8_E4M3, DType.F32).flatMap(t -> Stream.of(
         Arguments.of(t, 1, 64, 1),
@@ -33,27 +30,8 @@ class KernelBackendTest {
   @MethodSource("shapes")
   void vectorMatchesScalar(DType dtype, int rows, int cols, int tokens) {
     Random random = new Random(rows * 31L + cols * 7L + tokens);
-    WeightMatrix w = randomMatrix(dtype, rows, cols, random);
-    float[] x = new float[tokens * cols];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) random.nextGaussian();
-    }
-    float[] expected = new float[tokens * rows];
-    float[] actual = new float[tokens * rows];
-    try (ScalarBackend scalar = new ScalarBackend(1); VectorBackend vector = new VectorBackend(2)) {
-      scalar.matmul(w, x, tokens, expected);
-      vector.matmul(w, x, tokens, actual);
-    }
-    for (int t = 0; t < tokens; t++) {
-      for (int r = 0; r < rows; r++) {
-        double magnitude = 0;
-        for (int c = 0; c < cols; c++) {
-          magnitude += Math.abs((double) w.get(r, c) * x[t * cols + c]);
-        }
-        assertThat((double) actual[t * rows + r])
-            .as("%s [%d x %d] token %d row %d", dtype, rows, cols, t, r)
-            .isCloseTo(expected[t * rows + r], org.assertj.core.data.Offset.offset(RELATIVE_TOLERANCE * magnitude + 1e-30));
-      }
+    try (VectorBackend vector = new VectorBackend(2)) {
+      MatmulReference.assertMatchesScalar(vector, RandomWeights.matrix(dtype, rows, cols, random), tokens, random);
     }
   }
 
@@ -63,7 +41,7 @@ class KernelBackendTest {
     Random random = new Random(5);
     int rows = 96;
     int cols = 520;
-    WeightMatrix w = randomMatrix(dtype, rows, cols, random);
+    WeightMatrix w = RandomWeights.matrix(dtype, rows, cols, random);
     float[] x = new float[7 * cols];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) random.nextGaussian();
@@ -104,33 +82,5 @@ class KernelBackendTest {
         assertThat(y[0]).as("code 0x%02x", c).isEqualTo(w.get(0, c));
       }
     }
-  }
-
-  static WeightMatrix randomMatrix(DType dtype, int rows, int cols, Random random) {
-    int n = rows * cols;
-    ByteBuffer b = ByteBuffer.allocateDirect(n * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    float[] scales = null;
-    for (int i = 0; i < n; i++) {
-      float v = (float) random.nextGaussian() * 0.1f;
-      switch (dtype) {
-        case F32 -> b.putFloat(i * 4, v);
-        case BF16 -> b.putShort(i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
-        case F8_E4M3 -> {
-          int code;
-          do {
-            code = random.nextInt(256);
-          } while ((code & 0x7F) == 0x7F);
-          b.put(i, (byte) code);
-        }
-      }
-    }
-    if (dtype == DType.F8_E4M3) {
-      int blocks = ((rows + 127) / 128) * ((cols + 127) / 128);
-      scales = new float[blocks];
-      for (int i = 0; i < blocks; i++) {
-        scales[i] = (float) Math.abs(random.nextGaussian()) * 1e-3f + 1e-4f;
-      }
-    }
-    return WeightMatrix.ofBytes("random " + dtype, dtype, b, rows, cols, scales);
   }
 }

@@ -33,7 +33,7 @@ class DeterminismTest {
     model.close();
   }
 
-  private static LocalExchange exchange(Model m, ExpertPlacement placement) {
+  static LocalExchange exchange(Model m, ExpertPlacement placement) {
     List<ExpertShard> shards = new ArrayList<>();
     for (int s = 0; s < placement.shards(); s++) {
       shards.add(ExpertShard.load(m.checkpoint(), m.config(), placement, s));
@@ -42,7 +42,7 @@ class DeterminismTest {
   }
 
   /** Feeds {@code chunks} of one sequence pass by pass; returns the logits after each pass. */
-  private static List<float[]> run(Model m, ExpertPlacement placement, int[][] chunks) {
+  static List<float[]> run(Model m, ExpertPlacement placement, int[][] chunks) {
     LocalExchange exchange = exchange(m, placement);
     LatentKvCache cache = new LatentKvCache(m.config());
     List<float[]> out = new ArrayList<>();
@@ -54,7 +54,7 @@ class DeterminismTest {
     return out;
   }
 
-  private static float[] last(List<float[]> logits) {
+  static float[] last(List<float[]> logits) {
     return logits.get(logits.size() - 1);
   }
 

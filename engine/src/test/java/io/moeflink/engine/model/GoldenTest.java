@@ -28,9 +28,9 @@ class GoldenTest {
     return Stream.of("bf16", "fp8").flatMap(v -> Stream.of("scalar", "vector").map(b -> Arguments.of(v, b)));
   }
 
-  private static Engine open(String variant, String backend, int shards) throws Exception {
+  static Engine open(String variant, String backend, int shards) throws Exception {
     GoldenFixture f = GoldenFixture.load(variant);
-    KernelBackend k = Backends.cpu(backend, 2);
+    KernelBackend k = Backends.create(backend, 2, 0);
     Model model = Model.load(f.dir(), k);
     ExpertPlacement placement = ExpertPlacement.balanced(model.config(), shards);
     List<ExpertShard> list = new ArrayList<>();
@@ -58,6 +58,10 @@ class GoldenTest {
   @ParameterizedTest(name = "{0} on {1}")
   @MethodSource("variants")
   void prefillLogitsAndGreedyTokensMatchTheReference(String variant, String backend) throws Exception {
+    checkPrefillAndGreedyTokens(variant, backend);
+  }
+
+  static void checkPrefillAndGreedyTokens(String variant, String backend) throws Exception {
     try (Engine e = open(variant, backend, 2)) {
       for (JsonNode prompt : e.fixture().golden().get("prompts")) {
         int[] tokens = GoldenFixture.ints(prompt.get("tokens"));
@@ -82,6 +86,10 @@ class GoldenTest {
   @ParameterizedTest(name = "{0} on {1}")
   @MethodSource("variants")
   void everyDecodeStepMatchesTheReference(String variant, String backend) throws Exception {
+    checkEveryDecodeStep(variant, backend);
+  }
+
+  static void checkEveryDecodeStep(String variant, String backend) throws Exception {
     try (Engine e = open(variant, backend, 3)) {
       JsonNode decode = e.fixture().golden().get("decode_logits");
       int[] prompt = GoldenFixture.ints(e.fixture().golden().get("prompts").get(decode.get("prompt").asInt()).get("tokens"));
@@ -100,6 +108,10 @@ class GoldenTest {
   @ParameterizedTest(name = "{0} on {1}")
   @MethodSource("variants")
   void routerChoosesTheReferenceExpertsAndWeights(String variant, String backend) throws Exception {
+    checkRouter(variant, backend);
+  }
+
+  static void checkRouter(String variant, String backend) throws Exception {
     try (Engine e = open(variant, backend, 1)) {
       JsonNode r = e.fixture().golden().get("routing");
       Router router = e.model().layer(r.get("layer").asInt()).router();
