@@ -1,0 +1,46 @@
+package io.moeflink.jobs;
+
+import picocli.CommandLine.Option;
+
+/** Model and generation settings shared by the streaming and the corpus job (a picocli mixin). */
+public final class GenerationOptions {
+
+  @Option(names = "--model", required = true, description = "DeepSeek-V3 checkpoint directory (Hugging Face layout), readable on every TaskManager.")
+  public String model;
+
+  @Option(names = "--model-name", description = "Model name requests may ask for and completions report (default: the directory name).")
+  public String modelName;
+
+  @Option(names = "--parallelism", defaultValue = "1", description = "Generation subtasks G (default ${DEFAULT-VALUE}).")
+  public int parallelism;
+
+  @Option(names = "--expert-shards", defaultValue = "1", description = "Expert-shard subtasks S (default ${DEFAULT-VALUE}).")
+  public int expertShards;
+
+  @Option(names = "--placement", description = "Expert placement: one shard id per expert (\"0,0,1,1,...\") or per layer (\"3:0,1,...;4:...\"). Default: balanced contiguous runs.")
+  public String placement;
+
+  @Option(names = "--max-sequences", defaultValue = "16", description = "Sequences in flight per generation subtask (default ${DEFAULT-VALUE}).")
+  public int maxSequences;
+
+  @Option(names = "--token-budget", defaultValue = "256", description = "Token rows per forward pass (default ${DEFAULT-VALUE}).")
+  public int tokenBudget;
+
+  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector, scalar or cuda (default ${DEFAULT-VALUE}).")
+  public String backend;
+
+  @Option(names = "--threads", defaultValue = "1", description = "Kernel threads per operator instance (default ${DEFAULT-VALUE}).")
+  public int threads;
+
+  @Option(names = "--checkpoint-dir", description = "Checkpoint storage (file:///... or s3://...). Without it, checkpoints stay in memory.")
+  public String checkpointDir;
+
+  @Option(names = "--checkpoint-interval", defaultValue = "10000", description = "Milliseconds between checkpoints (default ${DEFAULT-VALUE}); completions are committed on checkpoints.")
+  public long checkpointIntervalMillis;
+
+  @Option(names = "--max-prompt-tokens", defaultValue = "0", description = "Reject longer prompts (default 0: the model's context).")
+  public int maxPromptTokens;
+
+  @Option(names = "--default-max-tokens", defaultValue = "256", description = "max_tokens of requests that give none (default ${DEFAULT-VALUE}).")
+  public int defaultMaxTokens;
+}
