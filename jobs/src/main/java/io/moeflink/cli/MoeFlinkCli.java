@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       GenerateCommand.class,
       MakeModelCommand.class,
+      BenchCommand.class,
     })
 public final class MoeFlinkCli {
 

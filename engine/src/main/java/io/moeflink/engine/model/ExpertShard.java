@@ -52,6 +52,20 @@ public final class ExpertShard {
     return experts.values().stream().mapToLong(Mlp::bytes).sum();
   }
 
+  /**
+   * Bytes of weights expert {@code expert} of MoE layer {@code layer} reads per forward pass (its
+   * three projections), for bandwidth accounting.
+   *
+   * @throws IllegalArgumentException if this shard does not hold it
+   */
+  public long expertBytes(int layer, int expert) {
+    Mlp mlp = experts.get(key(layer, expert));
+    if (mlp == null) {
+      throw new IllegalArgumentException("Shard " + shard + " does not hold expert " + expert + " of layer " + layer);
+    }
+    return mlp.bytes();
+  }
+
   /** Computes every (token, expert) pair of a batch. */
   public ExpertResult compute(KernelBackend k, ExpertBatch batch) {
     int d = config.hiddenSize();

@@ -1,0 +1,25 @@
+package io.moeflink.engine.bench;
+
+/**
+ * Decode at one batch size: every sequence advances one token per step.
+ *
+ * @param batch sequences per step
+ * @param steps timed steps
+ * @param medianStepNanos median step time (forward pass through the LM head)
+ * @param bytesPerStep weight bytes a step reads, averaged over the timed steps
+ * @param denseBytesPerStep the dense part of it
+ * @param expertsPerLayer distinct routed experts touched per MoE layer, averaged
+ */
+public record DecodeMeasurement(
+    int batch, int steps, long medianStepNanos, double bytesPerStep, long denseBytesPerStep,
+    double expertsPerLayer) {
+
+  public double tokensPerSecond() {
+    return batch * 1e9 / medianStepNanos;
+  }
+
+  /** Weight bytes streamed per second at the median step time. */
+  public double bytesPerSecond() {
+    return bytesPerStep * 1e9 / medianStepNanos;
+  }
+}
