@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * One benchmark run: the read bandwidth, each decode batch size with the bytes it read and its
- * share of that bandwidth, and prefill throughput.
+ * One benchmark run: the read bandwidth (alone, before anything else), each decode batch size with
+ * the bytes it read and its share of the bandwidth measured between its steps, and prefill
+ * throughput.
  *
  * @param model what was measured (directory and dtype), for the reader
  * @param backend the kernel backend's name
@@ -29,11 +30,6 @@ public record BenchReport(
     prefill = List.copyOf(prefill);
   }
 
-  /** Achieved over measured read bandwidth for one decode configuration. */
-  public double ratio(DecodeMeasurement d) {
-    return d.bytesPerSecond() / bandwidth.bytesPerSecond();
-  }
-
   /** A fixed-width table for people. */
   public String table() {
     StringBuilder sb = new StringBuilder();
@@ -47,7 +43,7 @@ public record BenchReport(
     for (DecodeMeasurement d : decode) {
       sb.append(String.format(Locale.ROOT, "%-14s %10.1f %10.2f %12.4g %9.1f %10.2f %10.2f %7.2f%n",
           "decode b=" + d.batch(), d.tokensPerSecond(), d.medianStepNanos() / 1e6, d.bytesPerStep(),
-          d.expertsPerLayer(), d.bytesPerSecond() / GB, bandwidth.bytesPerSecond() / GB, ratio(d)));
+          d.expertsPerLayer(), d.bytesPerSecond() / GB, d.limit().bytesPerSecond() / GB, d.ratio()));
     }
     for (PrefillMeasurement p : prefill) {
       sb.append(String.format(Locale.ROOT, "%-14s %10.1f %10.2f%n",
@@ -81,8 +77,9 @@ public record BenchReport(
       o.put("dense_bytes_per_step", d.denseBytesPerStep());
       o.put("experts_per_layer", d.expertsPerLayer());
       o.put("bytes_per_second", d.bytesPerSecond());
-      o.put("limit_bytes_per_second", bandwidth.bytesPerSecond());
-      o.put("ratio", ratio(d));
+      o.put("limit_bytes_per_second", d.limit().bytesPerSecond());
+      o.put("limit_median_ns", d.limit().medianNanos());
+      o.put("ratio", d.ratio());
     }
     ArrayNode pre = root.putArray("prefill");
     for (PrefillMeasurement p : prefill) {

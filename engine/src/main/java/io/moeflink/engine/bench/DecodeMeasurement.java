@@ -9,10 +9,11 @@ package io.moeflink.engine.bench;
  * @param bytesPerStep weight bytes a step reads, averaged over the timed steps
  * @param denseBytesPerStep the dense part of it
  * @param expertsPerLayer distinct routed experts touched per MoE layer, averaged
+ * @param limit the read bandwidth measured between this configuration's steps
  */
 public record DecodeMeasurement(
     int batch, int steps, long medianStepNanos, double bytesPerStep, long denseBytesPerStep,
-    double expertsPerLayer) {
+    double expertsPerLayer, BandwidthMeasurement limit) {
 
   public double tokensPerSecond() {
     return batch * 1e9 / medianStepNanos;
@@ -21,5 +22,10 @@ public record DecodeMeasurement(
   /** Weight bytes streamed per second at the median step time. */
   public double bytesPerSecond() {
     return bytesPerStep * 1e9 / medianStepNanos;
+  }
+
+  /** Achieved over measured read bandwidth: 1.0 would be a step that only streams its weights. */
+  public double ratio() {
+    return bytesPerSecond() / limit.bytesPerSecond();
   }
 }

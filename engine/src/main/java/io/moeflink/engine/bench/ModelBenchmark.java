@@ -10,7 +10,6 @@ import io.moeflink.engine.model.Model;
 import io.moeflink.engine.model.MoeDispatch;
 import io.moeflink.engine.model.SequenceChunk;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -18,7 +17,9 @@ import java.util.SplittableRandom;
  * Measures a model the way the issue asks, in one run: the machine's read bandwidth, then prefill
  * throughput (its untimed first repetition also maps every weight page), then decode at each batch
  * size with the bytes every step really reads, so that decode can be judged against the bandwidth
- * limit rather than against a guess.
+ * limit rather than against a guess. Each decode step is followed by a pass of the bandwidth probe
+ * ({@link ReadBandwidthProbe}), so a configuration's limit is measured under the same load as its
+ * steps.
  *
  * <p>Decode runs the real engine path: one {@link ForwardPass} per step over all sequences, routed
  * experts computed by an in-process {@link ExpertShard} (one shard: the whole model), greedy next
@@ -52,8 +53,8 @@ public final class ModelBenchmark {
 
   /** Runs every measurement {@code settings} asks for. */
   public BenchReport run(BenchSettings settings) {
-    BandwidthMeasurement bandwidth = new MemoryReadBandwidth(ArrayReader.best())
-        .measure(kernels, settings.bandwidthBytes(), settings.bandwidthPasses());
+    ReadBandwidthProbe probe = new ReadBandwidthProbe(ArrayReader.best(), kernels, settings.bandwidthBytes());
+    BandwidthMeasurement bandwidth = probe.measure(settings.bandwidthPasses());
     List<PrefillMeasurement> prefill = new ArrayList<>();
     if (settings.prefillTokens() > 0) {
       prefill.add(prefill(1, settings.prefillTokens(), settings.prefillRepeats()));
@@ -63,7 +64,7 @@ public final class ModelBenchmark {
     }
     List<DecodeMeasurement> decode = new ArrayList<>();
     for (int batch : settings.decodeBatches()) {
-      decode.add(decode(batch, settings));
+      decode.add(decode(batch, settings, probe));
     }
     return new BenchReport(description, kernels.name(), kernels.threads(), bandwidth, decode, prefill);
   }
@@ -82,11 +83,14 @@ public final class ModelBenchmark {
         nanos[r] = System.nanoTime() - start;
       }
     }
-    return new PrefillMeasurement(prompts, tokensPerPrompt, repeats, median(nanos));
+    return new PrefillMeasurement(prompts, tokensPerPrompt, repeats, Medians.of(nanos));
   }
 
-  /** Prefills {@code batch} prompts, then times single-token steps for all of them. */
-  DecodeMeasurement decode(int batch, BenchSettings settings) {
+  /**
+   * Prefills {@code batch} prompts, then times single-token steps for all of them, each followed by
+   * one timed pass of {@code probe}: the limit this configuration is judged against.
+   */
+  DecodeMeasurement decode(int batch, BenchSettings settings, ReadBandwidthProbe probe) {
     LatentKvCache[] caches = new LatentKvCache[batch];
     List<SequenceChunk> prompts = new ArrayList<>();
     for (int b = 0; b < batch; b++) {
@@ -95,6 +99,7 @@ public final class ModelBenchmark {
     }
     int[] next = greedy(step(prompts, new ArrayList<>()), batch);
     long[] nanos = new long[settings.steps()];
+    long[] probeNanos = new long[settings.steps()];
     double bytes = 0;
     double experts = 0;
     for (int s = -settings.warmupSteps(); s < settings.steps(); s++) {
@@ -109,13 +114,15 @@ public final class ModelBenchmark {
       next = greedy(pass, batch);
       if (s >= 0) {
         nanos[s] = elapsed;
+        probeNanos[s] = probe.pass();
         StepTraffic.StepBytes read = traffic.of(dispatches);
         bytes += read.total();
         experts += read.distinctExpertsPerLayer();
       }
     }
     int n = settings.steps();
-    return new DecodeMeasurement(batch, n, median(nanos), bytes / n, model.denseBytesPerStep(), experts / n);
+    return new DecodeMeasurement(
+        batch, n, Medians.of(nanos), bytes / n, model.denseBytesPerStep(), experts / n, probe.of(probeNanos));
   }
 
   /** One forward pass through the in-process shards, recording each MoE layer's dispatch. */
@@ -161,11 +168,5 @@ public final class ModelBenchmark {
 
   StepTraffic traffic() {
     return traffic;
-  }
-
-  private static long median(long[] values) {
-    long[] sorted = values.clone();
-    Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
   }
 }

@@ -81,48 +81,179 @@ public final class VectorBackend implements KernelBackend {
     int vectorCols = (cols / (2 * L)) * 2 * L; // columns covered by whole int vectors
     ByteBuffer data = w.data();
     int r1 = RowSplit.start(chunk + 1, chunks, rows);
-    for (int r = RowSplit.start(chunk, chunks, rows); r < r1; r++) {
-      long rowByte = (long) (w.rowOffset() + r) * cols * 2;
-      int t = 0;
-      for (; t + GROUP <= tokens; t += GROUP) {
-        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-        FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-        FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
-        FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
-        int x0 = t * half, x1 = x0 + half, x2 = x1 + half, x3 = x2 + half;
-        for (int c = 0; c < vectorCols; c += 2 * L) {
-          IntVector pair = IntVector.fromByteBuffer(I, data, Math.toIntExact(rowByte + 2L * c), ByteOrder.LITTLE_ENDIAN);
-          FloatVector we = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-          FloatVector wo = pair.and(HIGH_HALF).reinterpretAsFloats();
-          int k = c / 2;
-          e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
-          o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
-          e1 = we.fma(FloatVector.fromArray(F, even, x1 + k), e1);
-          o1 = wo.fma(FloatVector.fromArray(F, odd, x1 + k), o1);
-          e2 = we.fma(FloatVector.fromArray(F, even, x2 + k), e2);
-          o2 = wo.fma(FloatVector.fromArray(F, odd, x2 + k), o2);
-          e3 = we.fma(FloatVector.fromArray(F, even, x3 + k), e3);
-          o3 = wo.fma(FloatVector.fromArray(F, odd, x3 + k), o3);
-        }
-        y[t * rows + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t, vectorCols);
-        y[(t + 1) * rows + r] = e1.add(o1).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t + 1, vectorCols);
-        y[(t + 2) * rows + r] = e2.add(o2).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t + 2, vectorCols);
-        y[(t + 3) * rows + r] = e3.add(o3).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t + 3, vectorCols);
-      }
-      for (; t < tokens; t++) {
-        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-        int x0 = t * half;
-        for (int c = 0; c < vectorCols; c += 2 * L) {
-          IntVector pair = IntVector.fromByteBuffer(I, data, Math.toIntExact(rowByte + 2L * c), ByteOrder.LITTLE_ENDIAN);
-          FloatVector we = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-          FloatVector wo = pair.and(HIGH_HALF).reinterpretAsFloats();
-          int k = c / 2;
-          e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
-          o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
-        }
-        y[t * rows + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t, vectorCols);
+    int r0 = RowSplit.start(chunk, chunks, rows);
+    int groupedTokens = tokens - tokens % GROUP;
+    int r = r0;
+    // two rows per pass over each group of four tokens: every activation load feeds two FMAs
+    for (; r + 2 <= r1 && groupedTokens > 0; r += 2) {
+      int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+      for (int t = 0; t < groupedTokens; t += GROUP) {
+        bf16Rows2Dot4(data, rowByte, cols * 2, vectorCols, even, odd, t * half, half, y, t * rows + r, rows);
       }
     }
+    for (; r < r1; r++) {
+      int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+      for (int t = 0; t < groupedTokens; t += GROUP) {
+        bf16Dot4(data, rowByte, vectorCols, even, odd, t * half, half, y, t * rows + r, rows);
+      }
+    }
+    for (r = r0; r < r1; r++) {
+      for (int t = 0; t < groupedTokens; t++) {
+        y[t * rows + r] += tail(w, r, x, t, vectorCols);
+      }
+    }
+    // the remaining tokens one at a time, four rows per pass: one token alone has only two
+    // dependent accumulator chains, four rows give eight and share the activation loads
+    for (int t = groupedTokens; t < tokens; t++) {
+      for (r = r0; r + GROUP <= r1; r += GROUP) {
+        int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+        bf16Rows4Dot1(data, rowByte, cols * 2, vectorCols, even, odd, t * half, y, t * rows + r);
+      }
+      for (; r < r1; r++) {
+        int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+        y[t * rows + r] = bf16Dot1(data, rowByte, vectorCols, even, odd, t * half);
+      }
+      for (r = r0; r < r1; r++) {
+        y[t * rows + r] += tail(w, r, x, t, vectorCols);
+      }
+    }
+  }
+
+  /**
+   * Four consecutive weight rows ({@code rowBytes} apart) against one token; each row's sum runs
+   * exactly {@link #bf16Dot1}'s instructions, so its result is the same bits.
+   */
+  private static void bf16Rows4Dot1(
+      ByteBuffer data, int rowByte, int rowBytes, int vectorCols, float[] even, float[] odd, int x0, float[] y,
+      int yAt) {
+    FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+    FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+    FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
+    FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
+    int b1 = rowByte + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+    for (int k = 0; k < vectorCols / 2; k += L) {
+      FloatVector xe = FloatVector.fromArray(F, even, x0 + k);
+      FloatVector xo = FloatVector.fromArray(F, odd, x0 + k);
+      IntVector p0 = IntVector.fromByteBuffer(I, data, rowByte + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      IntVector p1 = IntVector.fromByteBuffer(I, data, b1 + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      IntVector p2 = IntVector.fromByteBuffer(I, data, b2 + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      IntVector p3 = IntVector.fromByteBuffer(I, data, b3 + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      e0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e0);
+      o0 = p0.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o0);
+      e1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e1);
+      o1 = p1.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o1);
+      e2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e2);
+      o2 = p2.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o2);
+      e3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e3);
+      o3 = p3.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o3);
+    }
+    y[yAt] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+    y[yAt + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+    y[yAt + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD);
+    y[yAt + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+  }
+
+  /**
+   * One weight row against four tokens' activations starting at {@code x0}, {@code x0 + half},
+   * ...; the sums go to {@code y[yAt]}, {@code y[yAt + yStride]}, ... Kept small so that C2 inlines
+   * every Vector API call (an un-inlined one boxes its vectors and runs ten times slower).
+   */
+  private static void bf16Dot4(
+      ByteBuffer data, int rowByte, int vectorCols, float[] even, float[] odd, int x0, int half, float[] y, int yAt,
+      int yStride) {
+    FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+    FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+    FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
+    FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
+    int x1 = x0 + half, x2 = x1 + half, x3 = x2 + half;
+    // k counts int lanes (column pairs) so that every index is linear in it and C2 drops the range checks
+    for (int k = 0; k < vectorCols / 2; k += L) {
+      IntVector pair = IntVector.fromByteBuffer(I, data, rowByte + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      FloatVector we = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector wo = pair.and(HIGH_HALF).reinterpretAsFloats();
+      e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
+      o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
+      e1 = we.fma(FloatVector.fromArray(F, even, x1 + k), e1);
+      o1 = wo.fma(FloatVector.fromArray(F, odd, x1 + k), o1);
+      e2 = we.fma(FloatVector.fromArray(F, even, x2 + k), e2);
+      o2 = wo.fma(FloatVector.fromArray(F, odd, x2 + k), o2);
+      e3 = we.fma(FloatVector.fromArray(F, even, x3 + k), e3);
+      o3 = wo.fma(FloatVector.fromArray(F, odd, x3 + k), o3);
+    }
+    y[yAt] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+    y[yAt + 2 * yStride] = e2.add(o2).reduceLanes(VectorOperators.ADD);
+    y[yAt + 3 * yStride] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+  }
+
+  /**
+   * {@link #bf16Dot4} for two consecutive rows ({@code rowBytes} apart): row {@code r + 1}'s sums go
+   * to {@code y[yAt + 1 + ...]}. Each (row, token) sum runs the same instructions as in {@link
+   * #bf16Dot1}.
+   */
+  private static void bf16Rows2Dot4(
+      ByteBuffer data, int rowByte, int rowBytes, int vectorCols, float[] even, float[] odd, int x0, int half,
+      float[] y, int yAt, int yStride) {
+    FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F), f0 = FloatVector.zero(F), p0 = FloatVector.zero(F);
+    FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F), f1 = FloatVector.zero(F), p1 = FloatVector.zero(F);
+    FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F), f2 = FloatVector.zero(F), p2 = FloatVector.zero(F);
+    FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F), f3 = FloatVector.zero(F), p3 = FloatVector.zero(F);
+    int x1 = x0 + half, x2 = x1 + half, x3 = x2 + half;
+    int nextRow = rowByte + rowBytes;
+    for (int k = 0; k < vectorCols / 2; k += L) {
+      IntVector pairA = IntVector.fromByteBuffer(I, data, rowByte + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      IntVector pairB = IntVector.fromByteBuffer(I, data, nextRow + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      FloatVector weA = pairA.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector woA = pairA.and(HIGH_HALF).reinterpretAsFloats();
+      FloatVector weB = pairB.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector woB = pairB.and(HIGH_HALF).reinterpretAsFloats();
+      FloatVector xe = FloatVector.fromArray(F, even, x0 + k);
+      FloatVector xo = FloatVector.fromArray(F, odd, x0 + k);
+      e0 = weA.fma(xe, e0);
+      o0 = woA.fma(xo, o0);
+      f0 = weB.fma(xe, f0);
+      p0 = woB.fma(xo, p0);
+      xe = FloatVector.fromArray(F, even, x1 + k);
+      xo = FloatVector.fromArray(F, odd, x1 + k);
+      e1 = weA.fma(xe, e1);
+      o1 = woA.fma(xo, o1);
+      f1 = weB.fma(xe, f1);
+      p1 = woB.fma(xo, p1);
+      xe = FloatVector.fromArray(F, even, x2 + k);
+      xo = FloatVector.fromArray(F, odd, x2 + k);
+      e2 = weA.fma(xe, e2);
+      o2 = woA.fma(xo, o2);
+      f2 = weB.fma(xe, f2);
+      p2 = woB.fma(xo, p2);
+      xe = FloatVector.fromArray(F, even, x3 + k);
+      xo = FloatVector.fromArray(F, odd, x3 + k);
+      e3 = weA.fma(xe, e3);
+      o3 = woA.fma(xo, o3);
+      f3 = weB.fma(xe, f3);
+      p3 = woB.fma(xo, p3);
+    }
+    y[yAt] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+    y[yAt + 1] = f0.add(p0).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride + 1] = f1.add(p1).reduceLanes(VectorOperators.ADD);
+    y[yAt + 2 * yStride] = e2.add(o2).reduceLanes(VectorOperators.ADD);
+    y[yAt + 2 * yStride + 1] = f2.add(p2).reduceLanes(VectorOperators.ADD);
+    y[yAt + 3 * yStride] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+    y[yAt + 3 * yStride + 1] = f3.add(p3).reduceLanes(VectorOperators.ADD);
+  }
+
+  /** {@link #bf16Dot4} for one token: the same instructions per token, so the same sums. */
+  private static float bf16Dot1(ByteBuffer data, int rowByte, int vectorCols, float[] even, float[] odd, int x0) {
+    FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+    // k counts int lanes (column pairs) so that every index is linear in it and C2 drops the range checks
+    for (int k = 0; k < vectorCols / 2; k += L) {
+      IntVector pair = IntVector.fromByteBuffer(I, data, rowByte + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      FloatVector we = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector wo = pair.and(HIGH_HALF).reinterpretAsFloats();
+      e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
+      o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
+    }
+    return e0.add(o0).reduceLanes(VectorOperators.ADD);
   }
 
   /** The columns past the last whole vector, summed in order. */

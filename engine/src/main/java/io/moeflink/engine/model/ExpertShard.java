@@ -90,6 +90,9 @@ public final class ExpertShard {
         tokenOfPair[p] = t;
       }
     }
+    int[] ids = new int[pairsByExpert.size()];
+    int[][] pairsOf = new int[ids.length][];
+    int n = 0;
     for (Map.Entry<Integer, int[]> entry : pairsByExpert.entrySet()) {
       Mlp expert = experts.get(key(batch.layer(), entry.getKey()));
       if (expert == null) {
@@ -97,16 +100,24 @@ public final class ExpertShard {
             "Shard " + shard + " was sent expert " + entry.getKey() + " of layer " + batch.layer()
                 + ", which it does not hold: the sender's placement differs from this shard's");
       }
-      int[] pairs = entry.getValue();
-      float[] x = new float[pairs.length * d];
-      for (int i = 0; i < pairs.length; i++) {
-        System.arraycopy(batch.hidden(), tokenOfPair[pairs[i]] * d, x, i * d, d);
-      }
-      float[] y = expert.forward(k, x, pairs.length);
-      for (int i = 0; i < pairs.length; i++) {
-        System.arraycopy(y, i * d, out, pairs[i] * d, d);
-      }
+      ids[n] = entry.getKey();
+      pairsOf[n++] = entry.getValue();
     }
+    // One task per expert: each expert is a few small matmuls, too small to split well by rows
+    // (batch 1 has six of 1.5 MB each); its rows are still split if a worker is free. Each expert
+    // writes only its own pairs' rows of out, and every element's sum is the kernel's, whatever
+    // the thread, so the result does not depend on the scheduling.
+    k.parallelFor(n, i -> {
+      int[] pairs = pairsOf[i];
+      float[] x = new float[pairs.length * d]; // (pairs of expert i, D)
+      for (int j = 0; j < pairs.length; j++) {
+        System.arraycopy(batch.hidden(), tokenOfPair[pairs[j]] * d, x, j * d, d);
+      }
+      float[] y = experts.get(key(batch.layer(), ids[i])).forward(k, x, pairs.length);
+      for (int j = 0; j < pairs.length; j++) {
+        System.arraycopy(y, j * d, out, pairs[j] * d, d);
+      }
+    });
     return new ExpertResult(batch.layer(), batch.pairs(), out);
   }
 }
