@@ -102,9 +102,22 @@ public final class VectorBackend implements KernelBackend {
         y[t * rows + r] += tail(w, r, x, t, vectorCols);
       }
     }
-    // the remaining tokens one at a time, four rows per pass: one token alone has only two
-    // dependent accumulator chains, four rows give eight and share the activation loads
-    for (int t = groupedTokens; t < tokens; t++) {
+    // the remaining one to three tokens, four rows per pass: one token alone has only two
+    // dependent accumulator chains, four rows give eight and share the activation loads; a pair
+    // of tokens also shares each decoded weight vector (routed experts mostly see one to three)
+    int t = groupedTokens;
+    for (; t + 2 <= tokens; t += 2) {
+      for (r = r0; r + GROUP <= r1; r += GROUP) {
+        int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+        bf16Rows4Dot2(data, rowByte, cols * 2, vectorCols, even, odd, t * half, half, y, t * rows + r, rows);
+      }
+      for (; r < r1; r++) {
+        int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+        y[t * rows + r] = bf16Dot1(data, rowByte, vectorCols, even, odd, t * half);
+        y[(t + 1) * rows + r] = bf16Dot1(data, rowByte, vectorCols, even, odd, (t + 1) * half);
+      }
+    }
+    for (; t < tokens; t++) {
       for (r = r0; r + GROUP <= r1; r += GROUP) {
         int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
         bf16Rows4Dot1(data, rowByte, cols * 2, vectorCols, even, odd, t * half, y, t * rows + r);
@@ -113,10 +126,70 @@ public final class VectorBackend implements KernelBackend {
         int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
         y[t * rows + r] = bf16Dot1(data, rowByte, vectorCols, even, odd, t * half);
       }
+    }
+    for (t = groupedTokens; t < tokens; t++) {
       for (r = r0; r < r1; r++) {
         y[t * rows + r] += tail(w, r, x, t, vectorCols);
       }
     }
+  }
+
+  /**
+   * Four consecutive rows against two tokens ({@code half} apart in {@code even}/{@code odd});
+   * token {@code t + 1}'s sums go to {@code y[yAt + yStride + ...]}. Each (row, token) sum runs
+   * {@link #bf16Dot1}'s instructions.
+   */
+  private static void bf16Rows4Dot2(
+      ByteBuffer data, int rowByte, int rowBytes, int vectorCols, float[] even, float[] odd, int x0, int half,
+      float[] y, int yAt, int yStride) {
+    FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F), f0 = FloatVector.zero(F), p0 = FloatVector.zero(F);
+    FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F), f1 = FloatVector.zero(F), p1 = FloatVector.zero(F);
+    FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F), f2 = FloatVector.zero(F), p2 = FloatVector.zero(F);
+    FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F), f3 = FloatVector.zero(F), p3 = FloatVector.zero(F);
+    int b1 = rowByte + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+    int x1 = x0 + half;
+    for (int k = 0; k < vectorCols / 2; k += L) {
+      FloatVector xe = FloatVector.fromArray(F, even, x0 + k);
+      FloatVector xo = FloatVector.fromArray(F, odd, x0 + k);
+      FloatVector ye = FloatVector.fromArray(F, even, x1 + k);
+      FloatVector yo = FloatVector.fromArray(F, odd, x1 + k);
+      IntVector q = IntVector.fromByteBuffer(I, data, rowByte + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      FloatVector we = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector wo = q.and(HIGH_HALF).reinterpretAsFloats();
+      e0 = we.fma(xe, e0);
+      o0 = wo.fma(xo, o0);
+      f0 = we.fma(ye, f0);
+      p0 = wo.fma(yo, p0);
+      q = IntVector.fromByteBuffer(I, data, b1 + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      we = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      wo = q.and(HIGH_HALF).reinterpretAsFloats();
+      e1 = we.fma(xe, e1);
+      o1 = wo.fma(xo, o1);
+      f1 = we.fma(ye, f1);
+      p1 = wo.fma(yo, p1);
+      q = IntVector.fromByteBuffer(I, data, b2 + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      we = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      wo = q.and(HIGH_HALF).reinterpretAsFloats();
+      e2 = we.fma(xe, e2);
+      o2 = wo.fma(xo, o2);
+      f2 = we.fma(ye, f2);
+      p2 = wo.fma(yo, p2);
+      q = IntVector.fromByteBuffer(I, data, b3 + 4 * k, ByteOrder.LITTLE_ENDIAN);
+      we = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      wo = q.and(HIGH_HALF).reinterpretAsFloats();
+      e3 = we.fma(xe, e3);
+      o3 = wo.fma(xo, o3);
+      f3 = we.fma(ye, f3);
+      p3 = wo.fma(yo, p3);
+    }
+    y[yAt] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+    y[yAt + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+    y[yAt + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD);
+    y[yAt + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride] = f0.add(p0).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride + 1] = f1.add(p1).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride + 2] = f2.add(p2).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride + 3] = f3.add(p3).reduceLanes(VectorOperators.ADD);
   }
 
   /**
