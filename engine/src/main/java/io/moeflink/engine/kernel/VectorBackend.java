@@ -153,30 +153,30 @@ public final class VectorBackend implements KernelBackend {
       FloatVector xo = FloatVector.fromArray(F, odd, x0 + k);
       FloatVector ye = FloatVector.fromArray(F, even, x1 + k);
       FloatVector yo = FloatVector.fromArray(F, odd, x1 + k);
-      IntVector q = IntVector.fromByteBuffer(I, data, rowByte + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      FloatVector we = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      FloatVector wo = q.and(HIGH_HALF).reinterpretAsFloats();
+      IntVector q = bf16Pairs(data, rowByte + 4 * k);
+      FloatVector we = evenWeights(q);
+      FloatVector wo = oddWeights(q);
       e0 = we.fma(xe, e0);
       o0 = wo.fma(xo, o0);
       f0 = we.fma(ye, f0);
       p0 = wo.fma(yo, p0);
-      q = IntVector.fromByteBuffer(I, data, b1 + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      we = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      wo = q.and(HIGH_HALF).reinterpretAsFloats();
+      q = bf16Pairs(data, b1 + 4 * k);
+      we = evenWeights(q);
+      wo = oddWeights(q);
       e1 = we.fma(xe, e1);
       o1 = wo.fma(xo, o1);
       f1 = we.fma(ye, f1);
       p1 = wo.fma(yo, p1);
-      q = IntVector.fromByteBuffer(I, data, b2 + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      we = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      wo = q.and(HIGH_HALF).reinterpretAsFloats();
+      q = bf16Pairs(data, b2 + 4 * k);
+      we = evenWeights(q);
+      wo = oddWeights(q);
       e2 = we.fma(xe, e2);
       o2 = wo.fma(xo, o2);
       f2 = we.fma(ye, f2);
       p2 = wo.fma(yo, p2);
-      q = IntVector.fromByteBuffer(I, data, b3 + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      we = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      wo = q.and(HIGH_HALF).reinterpretAsFloats();
+      q = bf16Pairs(data, b3 + 4 * k);
+      we = evenWeights(q);
+      wo = oddWeights(q);
       e3 = we.fma(xe, e3);
       o3 = wo.fma(xo, o3);
       f3 = we.fma(ye, f3);
@@ -207,18 +207,18 @@ public final class VectorBackend implements KernelBackend {
     for (int k = 0; k < vectorCols / 2; k += L) {
       FloatVector xe = FloatVector.fromArray(F, even, x0 + k);
       FloatVector xo = FloatVector.fromArray(F, odd, x0 + k);
-      IntVector p0 = IntVector.fromByteBuffer(I, data, rowByte + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      IntVector p1 = IntVector.fromByteBuffer(I, data, b1 + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      IntVector p2 = IntVector.fromByteBuffer(I, data, b2 + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      IntVector p3 = IntVector.fromByteBuffer(I, data, b3 + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      e0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e0);
-      o0 = p0.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o0);
-      e1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e1);
-      o1 = p1.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o1);
-      e2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e2);
-      o2 = p2.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o2);
-      e3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, e3);
-      o3 = p3.and(HIGH_HALF).reinterpretAsFloats().fma(xo, o3);
+      IntVector p0 = bf16Pairs(data, rowByte + 4 * k);
+      IntVector p1 = bf16Pairs(data, b1 + 4 * k);
+      IntVector p2 = bf16Pairs(data, b2 + 4 * k);
+      IntVector p3 = bf16Pairs(data, b3 + 4 * k);
+      e0 = evenWeights(p0).fma(xe, e0);
+      o0 = oddWeights(p0).fma(xo, o0);
+      e1 = evenWeights(p1).fma(xe, e1);
+      o1 = oddWeights(p1).fma(xo, o1);
+      e2 = evenWeights(p2).fma(xe, e2);
+      o2 = oddWeights(p2).fma(xo, o2);
+      e3 = evenWeights(p3).fma(xe, e3);
+      o3 = oddWeights(p3).fma(xo, o3);
     }
     y[yAt] = e0.add(o0).reduceLanes(VectorOperators.ADD);
     y[yAt + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD);
@@ -241,9 +241,9 @@ public final class VectorBackend implements KernelBackend {
     int x1 = x0 + half, x2 = x1 + half, x3 = x2 + half;
     // k counts int lanes (column pairs) so that every index is linear in it and C2 drops the range checks
     for (int k = 0; k < vectorCols / 2; k += L) {
-      IntVector pair = IntVector.fromByteBuffer(I, data, rowByte + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      FloatVector we = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      FloatVector wo = pair.and(HIGH_HALF).reinterpretAsFloats();
+      IntVector pair = bf16Pairs(data, rowByte + 4 * k);
+      FloatVector we = evenWeights(pair);
+      FloatVector wo = oddWeights(pair);
       e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
       o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
       e1 = we.fma(FloatVector.fromArray(F, even, x1 + k), e1);
@@ -274,12 +274,12 @@ public final class VectorBackend implements KernelBackend {
     int x1 = x0 + half, x2 = x1 + half, x3 = x2 + half;
     int nextRow = rowByte + rowBytes;
     for (int k = 0; k < vectorCols / 2; k += L) {
-      IntVector pairA = IntVector.fromByteBuffer(I, data, rowByte + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      IntVector pairB = IntVector.fromByteBuffer(I, data, nextRow + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      FloatVector weA = pairA.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      FloatVector woA = pairA.and(HIGH_HALF).reinterpretAsFloats();
-      FloatVector weB = pairB.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      FloatVector woB = pairB.and(HIGH_HALF).reinterpretAsFloats();
+      IntVector pairA = bf16Pairs(data, rowByte + 4 * k);
+      IntVector pairB = bf16Pairs(data, nextRow + 4 * k);
+      FloatVector weA = evenWeights(pairA);
+      FloatVector woA = oddWeights(pairA);
+      FloatVector weB = evenWeights(pairB);
+      FloatVector woB = oddWeights(pairB);
       FloatVector xe = FloatVector.fromArray(F, even, x0 + k);
       FloatVector xo = FloatVector.fromArray(F, odd, x0 + k);
       e0 = weA.fma(xe, e0);
@@ -320,13 +320,28 @@ public final class VectorBackend implements KernelBackend {
     FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
     // k counts int lanes (column pairs) so that every index is linear in it and C2 drops the range checks
     for (int k = 0; k < vectorCols / 2; k += L) {
-      IntVector pair = IntVector.fromByteBuffer(I, data, rowByte + 4 * k, ByteOrder.LITTLE_ENDIAN);
-      FloatVector we = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-      FloatVector wo = pair.and(HIGH_HALF).reinterpretAsFloats();
+      IntVector pair = bf16Pairs(data, rowByte + 4 * k);
+      FloatVector we = evenWeights(pair);
+      FloatVector wo = oddWeights(pair);
       e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
       o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
     }
     return e0.add(o0).reduceLanes(VectorOperators.ADD);
+  }
+
+  /** Sixteen (L) int lanes at byte {@code at}, each holding BF16 weights {@code 2k} and {@code 2k+1}. */
+  private static IntVector bf16Pairs(ByteBuffer data, int at) {
+    return IntVector.fromByteBuffer(I, data, at, ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** The even-column weights of {@link #bf16Pairs} as F32 (low half moved up). */
+  private static FloatVector evenWeights(IntVector pairs) {
+    return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+  }
+
+  /** The odd-column weights of {@link #bf16Pairs} as F32 (high half kept). */
+  private static FloatVector oddWeights(IntVector pairs) {
+    return pairs.and(HIGH_HALF).reinterpretAsFloats();
   }
 
   /** The columns past the last whole vector, summed in order. */
