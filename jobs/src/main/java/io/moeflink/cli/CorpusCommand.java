@@ -39,7 +39,7 @@ final class CorpusCommand extends CorpusJobOptions implements Callable<Integer> 
     }
     Configuration config = InferencePipeline.configuration(generation);
     if (resume) {
-      Optional<Path> latest = LatestCheckpoint.find(Path.of(java.net.URI.create(withScheme(generation.checkpointDir))));
+      Optional<Path> latest = LatestCheckpoint.find(Path.of(java.net.URI.create(InferencePipeline.asUri(generation.checkpointDir))));
       if (latest.isEmpty()) {
         err.println("No retained checkpoint under " + generation.checkpointDir + ": starting from the beginning");
       } else {
@@ -82,7 +82,4 @@ final class CorpusCommand extends CorpusJobOptions implements Callable<Integer> 
     return seconds <= 0 ? 0 : p.tokens() / seconds;
   }
 
-  private static String withScheme(String dir) {
-    return dir.contains("://") ? dir : Path.of(dir).toAbsolutePath().toUri().toString();
-  }
 }

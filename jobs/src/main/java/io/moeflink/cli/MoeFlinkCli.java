@@ -32,6 +32,11 @@ public final class MoeFlinkCli {
 
   /** Runs the CLI and returns its exit code (for tests). */
   public static int run(String... args) {
-    return new CommandLine(new MoeFlinkCli()).execute(args);
+    return commandLine().execute(args);
+  }
+
+  /** The command line, for callers that redirect its output. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new MoeFlinkCli());
   }
 }

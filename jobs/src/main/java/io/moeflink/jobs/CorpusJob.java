@@ -38,8 +38,10 @@ public final class CorpusJob {
   public static void build(StreamExecutionEnvironment env, CorpusJobOptions o, String runId) {
     CorpusFormat input = o.input.endsWith(".avro") ? CorpusFormat.AVRO : CorpusFormat.JSONL;
     RequestDecoder decoder = CorpusFiles.decoder(input).build();
+    // The source runs with the generation's parallelism so that it chains into it: a generation
+    // subtask then takes records straight from the reader, with no network buffers between them
+    // in which requests (and the checkpoint barriers behind them) would queue under back-pressure.
     DataStream<RawRecord> raw = env.fromSource(CorpusFiles.source(input, decoder, o.input), WatermarkStrategy.noWatermarks(), "corpus: " + o.input)
-        .setParallelism(1)
         .uid("corpus-source");
     InferencePipeline.Outputs out = InferencePipeline.build(raw, decoder, o.generation);
     out.completions().map(new CountProgress<>(runId), Contracts.completions()).name("progress").uid("completion-progress")

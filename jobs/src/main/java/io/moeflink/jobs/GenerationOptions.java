@@ -8,7 +8,7 @@ public final class GenerationOptions {
   @Option(names = "--model", required = true, description = "DeepSeek-V3 checkpoint directory (Hugging Face layout), readable on every TaskManager.")
   public String model;
 
-  @Option(names = "--model-name", description = "Model name requests may ask for and completions report (default: the directory name).")
+  @Option(names = "--model-name", description = "Model name requests must ask for (others get an error completion) and completions report. Default: any requested name is served; completions report the directory name.")
   public String modelName;
 
   @Option(names = "--parallelism", defaultValue = "1", description = "Generation subtasks G (default ${DEFAULT-VALUE}).")

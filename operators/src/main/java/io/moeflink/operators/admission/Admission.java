@@ -72,7 +72,8 @@ public final class Admission extends ProcessFunction<InferenceRequest, Generatio
   /** Validates and tokenizes one request. */
   GenerationTask admit(InferenceRequest r, long nowMillis) throws RequestRejectedException {
     String wanted = r.getModel();
-    if (wanted != null && !wanted.isBlank() && !wanted.equals(modelName())) {
+    boolean anyName = policy.modelName() == null || policy.modelName().isBlank();
+    if (!anyName && wanted != null && !wanted.isBlank() && !wanted.equals(modelName())) {
       throw new RequestRejectedException("Unknown model \"" + wanted + "\": this job serves \"" + modelName() + "\"");
     }
     int[] prompt = promptTokens(r);

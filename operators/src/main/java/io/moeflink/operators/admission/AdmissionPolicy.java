@@ -5,8 +5,9 @@ import java.io.Serializable;
 /**
  * What admission accepts.
  *
- * @param modelName the name requests may ask for (null or blank: any name is refused except
- *     none)
+ * @param modelName the name requests may ask for; a request naming another model is refused.
+ *     Null or blank: requests may name any model (an OpenAI batch file names its own), and
+ *     completions report the model directory's name
  * @param maxPromptTokens longest prompt accepted; 0 means the model's context
  * @param defaultMaxTokens max tokens of a request that gives none
  */

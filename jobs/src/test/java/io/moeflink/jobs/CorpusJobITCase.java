@@ -1,0 +1,175 @@
+package io.moeflink.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moeflink.cli.MoeFlinkCli;
+import io.moeflink.engine.modelgen.ModelGenerator;
+import io.moeflink.engine.modelgen.ModelPreset;
+import io.moeflink.schemas.Completion;
+import io.moeflink.schemas.InferenceRequest;
+import io.moeflink.schemas.SamplingParams;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.apache.avro.file.DataFileReader;
+import org.apache.avro.file.DataFileWriter;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The corpus job end to end on a MiniCluster: JSONL (ours and OpenAI batch) and Avro, bad lines, resume. */
+class CorpusJobITCase {
+  @RegisterExtension
+  static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
+      new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(2).setNumberSlotsPerTaskManager(2)
+          .setConfiguration(InferencePipeline.lowLatencyBarriers()).build());
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir static Path shared;
+  private static Path model;
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void model() throws IOException {
+    model = shared.resolve("tiny");
+    ModelGenerator.builder(ModelPreset.TINY.shape()).seed(5).build().writeTo(model);
+  }
+
+  private CorpusJobOptions options(String input, String format, String... extra) {
+    CorpusJobOptions o = new CorpusJobOptions();
+    List<String> args = new ArrayList<>(List.of("--input", input, "--output", dir.resolve("out").toString(), "--format", format,
+        "--model", model.toString(), "--parallelism", "2", "--expert-shards", "2", "--checkpoint-interval", "300"));
+    args.addAll(List.of(extra));
+    new CommandLine(o).parseArgs(args.toArray(new String[0]));
+    return o;
+  }
+
+  private void run(CorpusJobOptions o) throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(InferencePipeline.configuration(o.generation));
+    CorpusJob.build(env, o, "test");
+    env.execute("corpus");
+  }
+
+  private static List<JsonNode> lines(Path directory, String prefix) throws IOException {
+    if (!Files.isDirectory(directory)) {
+      return List.of();
+    }
+    List<JsonNode> out = new ArrayList<>();
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path f : files.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
+        for (String line : Files.readAllLines(f)) {
+          if (!line.isBlank()) {
+            out.add(JSON.readTree(line));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void answersOurJsonlAndTurnsBadLinesIntoDeadLetters() throws Exception {
+    Path input = dir.resolve("requests.jsonl");
+    Files.writeString(input, String.join("\n",
+        "{\"id\":\"a\",\"prompt\":\"Hello there\",\"sampling\":{\"max_tokens\":5}}",
+        "{\"id\":\"b\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"sampling\":{\"max_tokens\":4,\"temperature\":0.9,\"seed\":3}}",
+        "{\"id\":\"c\",\"prompt_token_ids\":[0,5,6,7],\"sampling\":{\"max_tokens\":3}}",
+        "this is not json",
+        "{\"id\":\"d\",\"prompt\":\"x\",\"sampling\":{\"top_p\":1.5}}",
+        "{\"prompt\":\"no id\"}") + "\n");
+    run(options(input.toString(), "ours"));
+    List<JsonNode> completions = lines(dir.resolve("out"), "completions");
+    assertThat(completions).extracting(c -> c.get("id").asText()).containsExactlyInAnyOrder("a", "b", "c");
+    for (JsonNode c : completions) {
+      assertThat(c.get("token_ids").size()).isPositive();
+    }
+    List<JsonNode> dead = lines(dir.resolve("out").resolve("dead-letters"), "dead-letters");
+    assertThat(dead).hasSize(3);
+  }
+
+  @Test
+  void answersAnOpenAiBatchFileInTheOpenAiBatchOutputFormat() throws Exception {
+    Path input = dir.resolve("batch.jsonl");
+    Files.writeString(input, IntStream.range(0, 5).mapToObj(i -> "{\"custom_id\":\"q" + i
+        + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":"
+        + "[{\"role\":\"user\",\"content\":\"Question " + i + "\"}],\"max_tokens\":6}}").collect(Collectors.joining("\n")) + "\n");
+    run(options(input.toString(), "openai-batch"));
+    List<JsonNode> out = lines(dir.resolve("out"), "completions");
+    assertThat(out).extracting(l -> l.get("custom_id").asText()).containsExactlyInAnyOrder("q0", "q1", "q2", "q3", "q4");
+    for (JsonNode line : out) {
+      assertThat(line.get("response").get("status_code").asInt()).isEqualTo(200);
+      assertThat(line.get("response").get("body").get("usage").get("completion_tokens").asInt()).isBetween(1, 6);
+    }
+  }
+
+  @Test
+  void answersAvroRequestsWithAvroCompletions() throws Exception {
+    Path input = dir.resolve("requests.avro");
+    try (DataFileWriter<InferenceRequest> w = new DataFileWriter<>(new SpecificDatumWriter<>(InferenceRequest.class))) {
+      w.create(InferenceRequest.getClassSchema(), input.toFile());
+      for (int i = 0; i < 4; i++) {
+        w.append(InferenceRequest.newBuilder().setId("avro-" + i).setPrompt("Avro prompt " + i)
+            .setSampling(SamplingParams.newBuilder().setMaxTokens(3).build()).build());
+      }
+    }
+    run(options(input.toString(), "avro"));
+    List<String> ids = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir.resolve("out"))) {
+      for (Path f : files.filter(p -> p.getFileName().toString().startsWith("completions")).toList()) {
+        try (DataFileReader<Completion> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(Completion.class))) {
+          r.forEach(c -> ids.add(c.getId()));
+        }
+      }
+    }
+    assertThat(ids).containsExactlyInAnyOrder("avro-0", "avro-1", "avro-2", "avro-3");
+  }
+
+  @Test
+  void resumesACrashedRunWithoutRedoingFinishedRecords() throws Exception {
+    Path input = dir.resolve("big.jsonl");
+    int n = 60;
+    Files.writeString(input, IntStream.range(0, n).mapToObj(i -> "{\"id\":\"r" + i + "\",\"prompt_token_ids\":[0," + (10 + i)
+        + ",7],\"sampling\":{\"max_tokens\":" + (12 + i % 17) + "}}").collect(Collectors.joining("\n")) + "\n");
+    Path checkpoints = dir.resolve("checkpoints");
+    CorpusJobOptions first = options(input.toString(), "ours", "--checkpoint-dir", checkpoints.toUri().toString());
+    first.generation.maxSequences = 1; // slow enough to stop it half way
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(InferencePipeline.configuration(first.generation));
+    CorpusJob.build(env, first, "crash");
+    var job = env.executeAsync("corpus to crash");
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (lines(dir.resolve("out"), "completions").size() < 5 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    job.cancel().get(); // the "crash": checkpoints are retained on cancellation
+    int before = lines(dir.resolve("out"), "completions").size();
+    assertThat(before).as("committed before the crash").isBetween(5, n - 1);
+
+    StringWriter out = new StringWriter();
+    CommandLine cli = MoeFlinkCli.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(new StringWriter()));
+    int code = cli.execute("corpus", "--input", input.toString(), "--output", dir.resolve("out").toString(),
+        "--model", model.toString(), "--parallelism", "2", "--expert-shards", "2", "--checkpoint-interval", "300",
+        "--checkpoint-dir", checkpoints.toUri().toString(), "--resume");
+    assertThat(code).isZero();
+    List<String> ids = lines(dir.resolve("out"), "completions").stream().map(c -> c.get("id").asText()).toList();
+    assertThat(ids).doesNotHaveDuplicates().hasSize(n);
+    assertThat(out.toString()).contains("corpus: ").contains("records of " + n);
+  }
+}
