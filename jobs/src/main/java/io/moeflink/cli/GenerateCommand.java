@@ -120,7 +120,7 @@ final class GenerateCommand implements Callable<Integer> {
       }
       SamplingParams sampling = new SamplingParams(temperature, topK, topP, seed, maxNewTokens, stops, stopStrings);
       Generator generator = new Generator(m, expertShards, SchedulerLimits.DEFAULT,
-          tokenizer == null ? null : ids -> tokenizer.decode(ids, true));
+          tokenizer == null ? null : tokenizer::decodeGenerated);
       float[][] prefillLogits = new float[1][];
       GenerationResult r = generator.generate(List.of(new GenerationRequest("cli", promptTokens, sampling)), x -> {},
           (id, index, logits) -> {

@@ -19,6 +19,9 @@ import picocli.CommandLine.Command;
       KafkaCommand.class,
       PublishCommand.class,
       ConsumeCommand.class,
+      RunCommand.class,
+      CorpusCommand.class,
+      DemoCommand.class,
     })
 public final class MoeFlinkCli {
 

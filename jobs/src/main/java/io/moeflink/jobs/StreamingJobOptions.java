@@ -34,5 +34,8 @@ public class StreamingJobOptions {
   @Option(names = "--request-format", defaultValue = "avro", description = "Value encoding of requests: avro or json (default ${DEFAULT-VALUE}).")
   public String requestFormat;
 
+  @Option(names = "--bounded", description = "Stop at the offsets that are latest at start (backfills, tests) instead of running forever.")
+  public boolean bounded;
+
   @Mixin public GenerationOptions generation = new GenerationOptions();
 }

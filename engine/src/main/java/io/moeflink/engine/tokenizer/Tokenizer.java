@@ -240,6 +240,17 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   /**
+   * Decodes generated tokens: like {@code decode(ids, true)}, but ids the tokenizer does not know
+   * are left out instead of refused. A model's embedding table is often padded past the
+   * tokenizer's vocabulary (DeepSeek-V3: 129280 rows, 128815 tokens); a trained model never picks
+   * those rows, an untrained one may, and a completion must not fail over it.
+   */
+  public String decodeGenerated(int[] ids) {
+    int[] known = java.util.Arrays.stream(ids).filter(id -> id >= 0 && id < vocabSize).toArray();
+    return decode(known, true);
+  }
+
+  /**
    * The prompt text of a conversation, rendered by the model's chat template.
    *
    * @throws IllegalStateException if the model directory has no chat template

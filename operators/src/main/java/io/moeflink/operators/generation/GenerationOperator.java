@@ -137,7 +137,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
       tokenizer = Tokenizer.load(spec.path());
     }
     Tokenizer t = tokenizer;
-    scheduler = new BatchScheduler(model, placement, limits, t == null ? null : ids -> t.decode(ids, true));
+    scheduler = new BatchScheduler(model, placement, limits, t == null ? null : t::decodeGenerated);
     tasks = new HashMap<>();
     startedAtMillis = new HashMap<>();
     registerMetrics();
@@ -275,7 +275,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     long queued = Math.max(0, started - task.admittedAtMillis());
     String text = null;
     if (tokenizer != null) {
-      String full = tokenizer.decode(s.generated(), true);
+      String full = tokenizer.decodeGenerated(s.generated());
       text = task.sampling().stopStrings().isEmpty() ? full : full.substring(0, Math.min(full.length(), s.finish().textLength()));
     }
     String reason = s.finish().reason() == FinishReason.STOP ? GenerationOutput.STOP : GenerationOutput.LENGTH;

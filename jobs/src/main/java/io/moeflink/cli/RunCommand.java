@@ -1,0 +1,23 @@
+package io.moeflink.cli;
+
+import io.moeflink.jobs.InferencePipeline;
+import io.moeflink.jobs.StreamingJob;
+import io.moeflink.jobs.StreamingJobOptions;
+import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+
+/** {@code moe-flink run}: the streaming job on a local MiniCluster (the same job {@code flink run} submits). */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Run the streaming job locally: Kafka requests -> generation -> Kafka completions + dead letters.")
+final class RunCommand extends StreamingJobOptions implements Callable<Integer> {
+
+  @Override
+  public Integer call() throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(InferencePipeline.configuration(generation));
+    StreamingJob.build(env, this, UnaryOperator.identity());
+    env.execute("moe-flink streaming " + requests + " -> " + completions);
+    return 0;
+  }
+}

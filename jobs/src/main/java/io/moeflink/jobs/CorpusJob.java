@@ -1,0 +1,60 @@
+package io.moeflink.jobs;
+
+import io.moeflink.connectors.Contracts;
+import io.moeflink.connectors.RawRecord;
+import io.moeflink.connectors.RequestDecoder;
+import io.moeflink.connectors.files.CompletionFileFormat;
+import io.moeflink.connectors.files.CorpusFiles;
+import io.moeflink.connectors.files.CorpusFormat;
+import java.util.Locale;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine;
+
+/**
+ * The corpus job: request files (JSONL, ours or OpenAI batch, or Avro) -> the inference pipeline
+ * -> completion part files and dead letters. Bounded: it ends by itself. Submit it with {@code
+ * flink run -c io.moeflink.jobs.CorpusJob jobs/target/moe-flink-job.jar --input ... --output ...
+ * --model ...}, or run it locally with progress and resume with {@code bin/moe-flink corpus}.
+ */
+public final class CorpusJob {
+  private CorpusJob() {}
+
+  public static void main(String[] args) throws Exception {
+    CorpusJobOptions options = new CorpusJobOptions();
+    CommandLine cli = new CommandLine(options);
+    cli.parseArgs(args);
+    if (cli.isUsageHelpRequested()) {
+      cli.usage(System.out);
+      return;
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(InferencePipeline.configuration(options.generation));
+    build(env, options, "corpus");
+    env.execute("moe-flink corpus " + options.input);
+  }
+
+  /** Adds the job to {@code env}; {@code runId} names its progress on the {@link ProgressBoard}. */
+  public static void build(StreamExecutionEnvironment env, CorpusJobOptions o, String runId) {
+    CorpusFormat input = o.input.endsWith(".avro") ? CorpusFormat.AVRO : CorpusFormat.JSONL;
+    RequestDecoder decoder = CorpusFiles.decoder(input).build();
+    DataStream<RawRecord> raw = env.fromSource(CorpusFiles.source(input, decoder, o.input), WatermarkStrategy.noWatermarks(), "corpus: " + o.input)
+        .setParallelism(1)
+        .uid("corpus-source");
+    InferencePipeline.Outputs out = InferencePipeline.build(raw, decoder, o.generation);
+    out.completions().map(new CountProgress<>(runId), Contracts.completions()).name("progress").uid("completion-progress")
+        .sinkTo(CorpusFiles.completionSink(o.output, outputFormat(o.format))).name("completion files").uid("completion-files");
+    String deadLetters = o.deadLetters != null ? o.deadLetters : o.output + "/dead-letters";
+    out.deadLetters().map(new CountProgress<>(runId), Contracts.deadLetters()).name("dead-letter progress").uid("dead-letter-progress")
+        .sinkTo(CorpusFiles.deadLetterSink(deadLetters)).name("dead-letter files").uid("dead-letter-files");
+  }
+
+  static CompletionFileFormat outputFormat(String format) {
+    return switch (format.toLowerCase(Locale.ROOT)) {
+      case "ours", "jsonl" -> CompletionFileFormat.JSONL;
+      case "openai-batch", "openai" -> CompletionFileFormat.OPENAI_BATCH;
+      case "avro" -> CompletionFileFormat.AVRO;
+      default -> throw new IllegalArgumentException("--format is " + format + ", expected ours, openai-batch or avro");
+    };
+  }
+}

@@ -1,0 +1,73 @@
+package io.moeflink.jobs;
+
+import io.moeflink.connectors.Contracts;
+import io.moeflink.connectors.DecodedRequests;
+import io.moeflink.connectors.RawRecord;
+import io.moeflink.connectors.RequestDecoder;
+import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.operators.ExpertParallelGeneration;
+import io.moeflink.operators.GenerationOutput;
+import io.moeflink.operators.GenerationTask;
+import io.moeflink.operators.ModelSpec;
+import io.moeflink.operators.admission.Admission;
+import io.moeflink.operators.admission.AdmissionPolicy;
+import io.moeflink.schemas.Completion;
+import io.moeflink.schemas.DeadLetter;
+import java.time.Duration;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+
+/**
+ * The pipeline both jobs share: decode (bad records become dead letters) -> admission (requests
+ * that cannot be served become error completions) -> expert-parallel generation -> completions.
+ * The jobs only choose sources and sinks.
+ */
+public final class InferencePipeline {
+  private InferencePipeline() {}
+
+  /** What the pipeline hands to the sinks: every input record is in exactly one of them. */
+  public record Outputs(DataStream<Completion> completions, DataStream<DeadLetter> deadLetters) {}
+
+  public static Outputs build(DataStream<RawRecord> raw, RequestDecoder decoder, GenerationOptions g) {
+    DecodedRequests decoded = DecodedRequests.decode(raw, decoder);
+    SingleOutputStreamOperator<GenerationTask> tasks = decoded.requests()
+        .process(new Admission(g.model, new AdmissionPolicy(g.modelName, g.maxPromptTokens, g.defaultMaxTokens)), GenerationTask.TYPE)
+        .name("admission")
+        .uid("admission");
+    DataStream<GenerationOutput> generated = ExpertParallelGeneration.builder()
+        .model(new ModelSpec(g.model, g.backend, g.threads, g.expertShards, g.placement))
+        .generationParallelism(g.parallelism)
+        .limits(new SchedulerLimits(g.maxSequences, g.tokenBudget))
+        .build()
+        .apply(tasks);
+    DataStream<Completion> completions = generated.union(tasks.getSideOutput(Admission.REJECTED))
+        .map(new ToCompletion(), Contracts.completions())
+        .name("completions")
+        .uid("completions");
+    return new Outputs(completions, decoded.deadLetters());
+  }
+
+  /**
+   * Job configuration from the options: aligned exactly-once checkpoints (Flink refuses unaligned
+   * ones with the loop's custom partitioners), retained on cancellation so that a crashed run can
+   * resume, and a bounded restart strategy.
+   */
+  public static Configuration configuration(GenerationOptions g) {
+    Configuration c = new Configuration();
+    c.setString("execution.checkpointing.interval", g.checkpointIntervalMillis + " ms");
+    c.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
+    c.setString("execution.checkpointing.unaligned.enabled", "false");
+    c.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
+    if (g.checkpointDir != null) {
+      c.setString("execution.checkpointing.storage", "filesystem");
+      c.setString("execution.checkpointing.dir", g.checkpointDir);
+    }
+    c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+    c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 10);
+    c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+    c.setString("parallelism.default", String.valueOf(g.parallelism));
+    return c;
+  }
+}
