@@ -266,6 +266,8 @@ class K8sManifestsTest {
         assertThat(volume.at("/persistentVolumeClaim/claimName").asText()).as(key).isEqualTo("moe-flink-state");
       }
       assertThat(deployment.at("/spec/job/upgradeMode").asText()).isIn("savepoint", "last-state");
+      // The job sets its own restart strategy (InferencePipeline.configuration); these would be ignored.
+      assertThat(config.keySet()).as(id(deployment)).noneMatch(key -> key.startsWith("restart-strategy"));
       checkpointDirs.add(checkpoints);
     }
     assertThat(checkpointDirs).doesNotHaveDuplicates();
