@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       CorpusCommand.class,
       DemoCommand.class,
+      BenchCommand.class,
     })
 public final class MoeFlinkCli {
 

@@ -81,48 +81,267 @@ public final class VectorBackend implements KernelBackend {
     int vectorCols = (cols / (2 * L)) * 2 * L; // columns covered by whole int vectors
     ByteBuffer data = w.data();
     int r1 = RowSplit.start(chunk + 1, chunks, rows);
-    for (int r = RowSplit.start(chunk, chunks, rows); r < r1; r++) {
-      long rowByte = (long) (w.rowOffset() + r) * cols * 2;
-      int t = 0;
-      for (; t + GROUP <= tokens; t += GROUP) {
-        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-        FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-        FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
-        FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
-        int x0 = t * half, x1 = x0 + half, x2 = x1 + half, x3 = x2 + half;
-        for (int c = 0; c < vectorCols; c += 2 * L) {
-          IntVector pair = IntVector.fromByteBuffer(I, data, Math.toIntExact(rowByte + 2L * c), ByteOrder.LITTLE_ENDIAN);
-          FloatVector we = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-          FloatVector wo = pair.and(HIGH_HALF).reinterpretAsFloats();
-          int k = c / 2;
-          e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
-          o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
-          e1 = we.fma(FloatVector.fromArray(F, even, x1 + k), e1);
-          o1 = wo.fma(FloatVector.fromArray(F, odd, x1 + k), o1);
-          e2 = we.fma(FloatVector.fromArray(F, even, x2 + k), e2);
-          o2 = wo.fma(FloatVector.fromArray(F, odd, x2 + k), o2);
-          e3 = we.fma(FloatVector.fromArray(F, even, x3 + k), e3);
-          o3 = wo.fma(FloatVector.fromArray(F, odd, x3 + k), o3);
-        }
-        y[t * rows + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t, vectorCols);
-        y[(t + 1) * rows + r] = e1.add(o1).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t + 1, vectorCols);
-        y[(t + 2) * rows + r] = e2.add(o2).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t + 2, vectorCols);
-        y[(t + 3) * rows + r] = e3.add(o3).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t + 3, vectorCols);
-      }
-      for (; t < tokens; t++) {
-        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-        int x0 = t * half;
-        for (int c = 0; c < vectorCols; c += 2 * L) {
-          IntVector pair = IntVector.fromByteBuffer(I, data, Math.toIntExact(rowByte + 2L * c), ByteOrder.LITTLE_ENDIAN);
-          FloatVector we = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-          FloatVector wo = pair.and(HIGH_HALF).reinterpretAsFloats();
-          int k = c / 2;
-          e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
-          o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
-        }
-        y[t * rows + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + tail(w, r, x, t, vectorCols);
+    int r0 = RowSplit.start(chunk, chunks, rows);
+    int groupedTokens = tokens - tokens % GROUP;
+    int r = r0;
+    // two rows per pass over each group of four tokens: every activation load feeds two FMAs
+    for (; r + 2 <= r1 && groupedTokens > 0; r += 2) {
+      int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+      for (int t = 0; t < groupedTokens; t += GROUP) {
+        bf16Rows2Dot4(data, rowByte, cols * 2, vectorCols, even, odd, t * half, half, y, t * rows + r, rows);
       }
     }
+    for (; r < r1; r++) {
+      int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+      for (int t = 0; t < groupedTokens; t += GROUP) {
+        bf16Dot4(data, rowByte, vectorCols, even, odd, t * half, half, y, t * rows + r, rows);
+      }
+    }
+    for (r = r0; r < r1; r++) {
+      for (int t = 0; t < groupedTokens; t++) {
+        y[t * rows + r] += tail(w, r, x, t, vectorCols);
+      }
+    }
+    // the remaining one to three tokens, four rows per pass: one token alone has only two
+    // dependent accumulator chains, four rows give eight and share the activation loads; a pair
+    // of tokens also shares each decoded weight vector (routed experts mostly see one to three)
+    int t = groupedTokens;
+    for (; t + 2 <= tokens; t += 2) {
+      for (r = r0; r + GROUP <= r1; r += GROUP) {
+        int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+        bf16Rows4Dot2(data, rowByte, cols * 2, vectorCols, even, odd, t * half, half, y, t * rows + r, rows);
+      }
+      for (; r < r1; r++) {
+        int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+        y[t * rows + r] = bf16Dot1(data, rowByte, vectorCols, even, odd, t * half);
+        y[(t + 1) * rows + r] = bf16Dot1(data, rowByte, vectorCols, even, odd, (t + 1) * half);
+      }
+    }
+    for (; t < tokens; t++) {
+      for (r = r0; r + GROUP <= r1; r += GROUP) {
+        int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+        bf16Rows4Dot1(data, rowByte, cols * 2, vectorCols, even, odd, t * half, y, t * rows + r);
+      }
+      for (; r < r1; r++) {
+        int rowByte = Math.toIntExact((long) (w.rowOffset() + r) * cols * 2);
+        y[t * rows + r] = bf16Dot1(data, rowByte, vectorCols, even, odd, t * half);
+      }
+    }
+    for (t = groupedTokens; t < tokens; t++) {
+      for (r = r0; r < r1; r++) {
+        y[t * rows + r] += tail(w, r, x, t, vectorCols);
+      }
+    }
+  }
+
+  /**
+   * Four consecutive rows against two tokens ({@code half} apart in {@code even}/{@code odd});
+   * token {@code t + 1}'s sums go to {@code y[yAt + yStride + ...]}. Each (row, token) sum runs
+   * {@link #bf16Dot1}'s instructions.
+   */
+  private static void bf16Rows4Dot2(
+      ByteBuffer data, int rowByte, int rowBytes, int vectorCols, float[] even, float[] odd, int x0, int half,
+      float[] y, int yAt, int yStride) {
+    FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F), f0 = FloatVector.zero(F), p0 = FloatVector.zero(F);
+    FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F), f1 = FloatVector.zero(F), p1 = FloatVector.zero(F);
+    FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F), f2 = FloatVector.zero(F), p2 = FloatVector.zero(F);
+    FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F), f3 = FloatVector.zero(F), p3 = FloatVector.zero(F);
+    int b1 = rowByte + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+    int x1 = x0 + half;
+    for (int k = 0; k < vectorCols / 2; k += L) {
+      FloatVector xe = FloatVector.fromArray(F, even, x0 + k);
+      FloatVector xo = FloatVector.fromArray(F, odd, x0 + k);
+      FloatVector ye = FloatVector.fromArray(F, even, x1 + k);
+      FloatVector yo = FloatVector.fromArray(F, odd, x1 + k);
+      IntVector q = bf16Pairs(data, rowByte + 4 * k);
+      FloatVector we = evenWeights(q);
+      FloatVector wo = oddWeights(q);
+      e0 = we.fma(xe, e0);
+      o0 = wo.fma(xo, o0);
+      f0 = we.fma(ye, f0);
+      p0 = wo.fma(yo, p0);
+      q = bf16Pairs(data, b1 + 4 * k);
+      we = evenWeights(q);
+      wo = oddWeights(q);
+      e1 = we.fma(xe, e1);
+      o1 = wo.fma(xo, o1);
+      f1 = we.fma(ye, f1);
+      p1 = wo.fma(yo, p1);
+      q = bf16Pairs(data, b2 + 4 * k);
+      we = evenWeights(q);
+      wo = oddWeights(q);
+      e2 = we.fma(xe, e2);
+      o2 = wo.fma(xo, o2);
+      f2 = we.fma(ye, f2);
+      p2 = wo.fma(yo, p2);
+      q = bf16Pairs(data, b3 + 4 * k);
+      we = evenWeights(q);
+      wo = oddWeights(q);
+      e3 = we.fma(xe, e3);
+      o3 = wo.fma(xo, o3);
+      f3 = we.fma(ye, f3);
+      p3 = wo.fma(yo, p3);
+    }
+    y[yAt] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+    y[yAt + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+    y[yAt + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD);
+    y[yAt + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride] = f0.add(p0).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride + 1] = f1.add(p1).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride + 2] = f2.add(p2).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride + 3] = f3.add(p3).reduceLanes(VectorOperators.ADD);
+  }
+
+  /**
+   * Four consecutive weight rows ({@code rowBytes} apart) against one token; each row's sum runs
+   * exactly {@link #bf16Dot1}'s instructions, so its result is the same bits.
+   */
+  private static void bf16Rows4Dot1(
+      ByteBuffer data, int rowByte, int rowBytes, int vectorCols, float[] even, float[] odd, int x0, float[] y,
+      int yAt) {
+    FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+    FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+    FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
+    FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
+    int b1 = rowByte + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+    for (int k = 0; k < vectorCols / 2; k += L) {
+      FloatVector xe = FloatVector.fromArray(F, even, x0 + k);
+      FloatVector xo = FloatVector.fromArray(F, odd, x0 + k);
+      IntVector p0 = bf16Pairs(data, rowByte + 4 * k);
+      IntVector p1 = bf16Pairs(data, b1 + 4 * k);
+      IntVector p2 = bf16Pairs(data, b2 + 4 * k);
+      IntVector p3 = bf16Pairs(data, b3 + 4 * k);
+      e0 = evenWeights(p0).fma(xe, e0);
+      o0 = oddWeights(p0).fma(xo, o0);
+      e1 = evenWeights(p1).fma(xe, e1);
+      o1 = oddWeights(p1).fma(xo, o1);
+      e2 = evenWeights(p2).fma(xe, e2);
+      o2 = oddWeights(p2).fma(xo, o2);
+      e3 = evenWeights(p3).fma(xe, e3);
+      o3 = oddWeights(p3).fma(xo, o3);
+    }
+    y[yAt] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+    y[yAt + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+    y[yAt + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD);
+    y[yAt + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+  }
+
+  /**
+   * One weight row against four tokens' activations starting at {@code x0}, {@code x0 + half},
+   * ...; the sums go to {@code y[yAt]}, {@code y[yAt + yStride]}, ... Kept small so that C2 inlines
+   * every Vector API call (an un-inlined one boxes its vectors and runs ten times slower).
+   */
+  private static void bf16Dot4(
+      ByteBuffer data, int rowByte, int vectorCols, float[] even, float[] odd, int x0, int half, float[] y, int yAt,
+      int yStride) {
+    FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+    FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+    FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
+    FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
+    int x1 = x0 + half, x2 = x1 + half, x3 = x2 + half;
+    // k counts int lanes (column pairs) so that every index is linear in it and C2 drops the range checks
+    for (int k = 0; k < vectorCols / 2; k += L) {
+      IntVector pair = bf16Pairs(data, rowByte + 4 * k);
+      FloatVector we = evenWeights(pair);
+      FloatVector wo = oddWeights(pair);
+      e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
+      o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
+      e1 = we.fma(FloatVector.fromArray(F, even, x1 + k), e1);
+      o1 = wo.fma(FloatVector.fromArray(F, odd, x1 + k), o1);
+      e2 = we.fma(FloatVector.fromArray(F, even, x2 + k), e2);
+      o2 = wo.fma(FloatVector.fromArray(F, odd, x2 + k), o2);
+      e3 = we.fma(FloatVector.fromArray(F, even, x3 + k), e3);
+      o3 = wo.fma(FloatVector.fromArray(F, odd, x3 + k), o3);
+    }
+    y[yAt] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+    y[yAt + 2 * yStride] = e2.add(o2).reduceLanes(VectorOperators.ADD);
+    y[yAt + 3 * yStride] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+  }
+
+  /**
+   * {@link #bf16Dot4} for two consecutive rows ({@code rowBytes} apart): row {@code r + 1}'s sums go
+   * to {@code y[yAt + 1 + ...]}. Each (row, token) sum runs the same instructions as in {@link
+   * #bf16Dot1}.
+   */
+  private static void bf16Rows2Dot4(
+      ByteBuffer data, int rowByte, int rowBytes, int vectorCols, float[] even, float[] odd, int x0, int half,
+      float[] y, int yAt, int yStride) {
+    FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F), f0 = FloatVector.zero(F), p0 = FloatVector.zero(F);
+    FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F), f1 = FloatVector.zero(F), p1 = FloatVector.zero(F);
+    FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F), f2 = FloatVector.zero(F), p2 = FloatVector.zero(F);
+    FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F), f3 = FloatVector.zero(F), p3 = FloatVector.zero(F);
+    int x1 = x0 + half, x2 = x1 + half, x3 = x2 + half;
+    int nextRow = rowByte + rowBytes;
+    for (int k = 0; k < vectorCols / 2; k += L) {
+      IntVector pairA = bf16Pairs(data, rowByte + 4 * k);
+      IntVector pairB = bf16Pairs(data, nextRow + 4 * k);
+      FloatVector weA = evenWeights(pairA);
+      FloatVector woA = oddWeights(pairA);
+      FloatVector weB = evenWeights(pairB);
+      FloatVector woB = oddWeights(pairB);
+      FloatVector xe = FloatVector.fromArray(F, even, x0 + k);
+      FloatVector xo = FloatVector.fromArray(F, odd, x0 + k);
+      e0 = weA.fma(xe, e0);
+      o0 = woA.fma(xo, o0);
+      f0 = weB.fma(xe, f0);
+      p0 = woB.fma(xo, p0);
+      xe = FloatVector.fromArray(F, even, x1 + k);
+      xo = FloatVector.fromArray(F, odd, x1 + k);
+      e1 = weA.fma(xe, e1);
+      o1 = woA.fma(xo, o1);
+      f1 = weB.fma(xe, f1);
+      p1 = woB.fma(xo, p1);
+      xe = FloatVector.fromArray(F, even, x2 + k);
+      xo = FloatVector.fromArray(F, odd, x2 + k);
+      e2 = weA.fma(xe, e2);
+      o2 = woA.fma(xo, o2);
+      f2 = weB.fma(xe, f2);
+      p2 = woB.fma(xo, p2);
+      xe = FloatVector.fromArray(F, even, x3 + k);
+      xo = FloatVector.fromArray(F, odd, x3 + k);
+      e3 = weA.fma(xe, e3);
+      o3 = woA.fma(xo, o3);
+      f3 = weB.fma(xe, f3);
+      p3 = woB.fma(xo, p3);
+    }
+    y[yAt] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+    y[yAt + 1] = f0.add(p0).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+    y[yAt + yStride + 1] = f1.add(p1).reduceLanes(VectorOperators.ADD);
+    y[yAt + 2 * yStride] = e2.add(o2).reduceLanes(VectorOperators.ADD);
+    y[yAt + 2 * yStride + 1] = f2.add(p2).reduceLanes(VectorOperators.ADD);
+    y[yAt + 3 * yStride] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+    y[yAt + 3 * yStride + 1] = f3.add(p3).reduceLanes(VectorOperators.ADD);
+  }
+
+  /** {@link #bf16Dot4} for one token: the same instructions per token, so the same sums. */
+  private static float bf16Dot1(ByteBuffer data, int rowByte, int vectorCols, float[] even, float[] odd, int x0) {
+    FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+    // k counts int lanes (column pairs) so that every index is linear in it and C2 drops the range checks
+    for (int k = 0; k < vectorCols / 2; k += L) {
+      IntVector pair = bf16Pairs(data, rowByte + 4 * k);
+      FloatVector we = evenWeights(pair);
+      FloatVector wo = oddWeights(pair);
+      e0 = we.fma(FloatVector.fromArray(F, even, x0 + k), e0);
+      o0 = wo.fma(FloatVector.fromArray(F, odd, x0 + k), o0);
+    }
+    return e0.add(o0).reduceLanes(VectorOperators.ADD);
+  }
+
+  /** Sixteen (L) int lanes at byte {@code at}, each holding BF16 weights {@code 2k} and {@code 2k+1}. */
+  private static IntVector bf16Pairs(ByteBuffer data, int at) {
+    return IntVector.fromByteBuffer(I, data, at, ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** The even-column weights of {@link #bf16Pairs} as F32 (low half moved up). */
+  private static FloatVector evenWeights(IntVector pairs) {
+    return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+  }
+
+  /** The odd-column weights of {@link #bf16Pairs} as F32 (high half kept). */
+  private static FloatVector oddWeights(IntVector pairs) {
+    return pairs.and(HIGH_HALF).reinterpretAsFloats();
   }
 
   /** The columns past the last whole vector, summed in order. */
@@ -137,38 +356,144 @@ public final class VectorBackend implements KernelBackend {
 
   private static void fp8Rows(WeightMatrix w, float[] x, int tokens, float[] y, int chunk, int chunks) {
     int rows = w.rows();
-    int cols = w.cols();
-    int blocks = WeightMatrix.ceilDiv(cols, WeightMatrix.FP8_BLOCK);
     ByteBuffer data = w.data();
+    int r0 = RowSplit.start(chunk, chunks, rows);
     int r1 = RowSplit.start(chunk + 1, chunks, rows);
-    for (int r = RowSplit.start(chunk, chunks, rows); r < r1; r++) {
-      int stored = w.rowOffset() + r;
-      long rowByte = (long) stored * cols;
-      for (int t = 0; t < tokens; t++) {
-        int xo = t * cols;
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) {
-          int c0 = b * WeightMatrix.FP8_BLOCK;
-          int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
-          FloatVector acc = FloatVector.zero(F);
-          int c = c0;
-          for (; c + L <= c1; c += L) {
-            ByteVector codes = ByteVector.fromByteBuffer(B, data, Math.toIntExact(rowByte + c), ByteOrder.LITTLE_ENDIAN);
-            IntVector wide = (IntVector) codes.convertShape(VectorOperators.B2I, I, 0);
-            FloatVector wv =
-                wide.and(0x7F).lanewise(VectorOperators.LSHL, 20).or(wide.and(0x80000000)).reinterpretAsFloats();
-            acc = wv.fma(FloatVector.fromArray(F, x, xo + c), acc);
-          }
-          float blockSum = acc.reduceLanes(VectorOperators.ADD);
-          for (; c < c1; c++) {
-            int code = data.get(Math.toIntExact(rowByte + c));
-            blockSum += Float.intBitsToFloat(((code & 0x7F) << 20) | (code & 0x80000000)) * x[xo + c];
-          }
-          sum += blockSum * w.rebiasedScale(stored, b);
-        }
-        y[t * rows + r] = sum;
+    int groupedTokens = tokens - tokens % GROUP;
+    for (int r = r0; r < r1; r++) {
+      for (int t = 0; t < groupedTokens; t += GROUP) {
+        fp8Dot4(w, data, r, x, t, y);
       }
     }
+    // the remaining tokens one at a time, four rows per pass (independent accumulator chains)
+    for (int t = groupedTokens; t < tokens; t++) {
+      int r = r0;
+      for (; r + GROUP <= r1; r += GROUP) {
+        fp8Rows4Dot1(w, data, r, x, t, y);
+      }
+      for (; r < r1; r++) {
+        y[t * rows + r] = fp8Dot1(w, data, r, x, t);
+      }
+    }
+  }
+
+  /** Sixteen (L) E4M3 codes at {@code at} as F32 values times {@code 2^-120}. */
+  private static FloatVector fp8Weights(ByteBuffer data, int at) {
+    ByteVector codes = ByteVector.fromByteBuffer(B, data, at, ByteOrder.LITTLE_ENDIAN);
+    IntVector wide = (IntVector) codes.convertShape(VectorOperators.B2I, I, 0);
+    return wide.and(0x7F).lanewise(VectorOperators.LSHL, 20).or(wide.and(0x80000000)).reinterpretAsFloats();
+  }
+
+  /** One E4M3 code as an F32 value times {@code 2^-120}, for the columns past the last vector. */
+  private static float fp8Weight(ByteBuffer data, int at) {
+    int code = data.get(at);
+    return Float.intBitsToFloat(((code & 0x7F) << 20) | (code & 0x80000000));
+  }
+
+  /**
+   * Row {@code r} against token {@code t}: per 128-column block a vector sum reduced to a scalar,
+   * plus the block's last columns one by one, times the block scale. The reference order that
+   * {@link #fp8Dot4} and {@link #fp8Rows4Dot1} repeat instruction for instruction.
+   */
+  private static float fp8Dot1(WeightMatrix w, ByteBuffer data, int r, float[] x, int t) {
+    int cols = w.cols();
+    int stored = w.rowOffset() + r;
+    int rowByte = Math.toIntExact((long) stored * cols);
+    int xo = t * cols;
+    float sum = 0f;
+    for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
+      int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
+      FloatVector acc = FloatVector.zero(F);
+      int c = c0;
+      for (; c + L <= c1; c += L) {
+        acc = fp8Weights(data, rowByte + c).fma(FloatVector.fromArray(F, x, xo + c), acc);
+      }
+      float blockSum = acc.reduceLanes(VectorOperators.ADD);
+      for (; c < c1; c++) {
+        blockSum += fp8Weight(data, rowByte + c) * x[xo + c];
+      }
+      sum += blockSum * w.rebiasedScale(stored, b);
+    }
+    return sum;
+  }
+
+  /** Row {@code r} against tokens {@code t .. t+3}: each weight vector decoded once for four. */
+  private static void fp8Dot4(WeightMatrix w, ByteBuffer data, int r, float[] x, int t, float[] y) {
+    int rows = w.rows();
+    int cols = w.cols();
+    int stored = w.rowOffset() + r;
+    int rowByte = Math.toIntExact((long) stored * cols);
+    int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+    float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+    for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
+      int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
+      FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+      int c = c0;
+      for (; c + L <= c1; c += L) {
+        FloatVector wv = fp8Weights(data, rowByte + c);
+        a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+        a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+        a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+        a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+      }
+      float b0 = a0.reduceLanes(VectorOperators.ADD), b1 = a1.reduceLanes(VectorOperators.ADD);
+      float b2 = a2.reduceLanes(VectorOperators.ADD), b3 = a3.reduceLanes(VectorOperators.ADD);
+      for (; c < c1; c++) {
+        float wc = fp8Weight(data, rowByte + c);
+        b0 += wc * x[x0 + c];
+        b1 += wc * x[x1 + c];
+        b2 += wc * x[x2 + c];
+        b3 += wc * x[x3 + c];
+      }
+      float scale = w.rebiasedScale(stored, b);
+      s0 += b0 * scale;
+      s1 += b1 * scale;
+      s2 += b2 * scale;
+      s3 += b3 * scale;
+    }
+    y[t * rows + r] = s0;
+    y[(t + 1) * rows + r] = s1;
+    y[(t + 2) * rows + r] = s2;
+    y[(t + 3) * rows + r] = s3;
+  }
+
+  /** Rows {@code r .. r+3} against token {@code t}: four independent chains, one activation load. */
+  private static void fp8Rows4Dot1(WeightMatrix w, ByteBuffer data, int r, float[] x, int t, float[] y) {
+    int rows = w.rows();
+    int cols = w.cols();
+    int stored = w.rowOffset() + r;
+    int q0 = Math.toIntExact((long) stored * cols), q1 = q0 + cols, q2 = q1 + cols, q3 = q2 + cols;
+    int xo = t * cols;
+    float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+    for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
+      int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
+      FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+      int c = c0;
+      for (; c + L <= c1; c += L) {
+        FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+        a0 = fp8Weights(data, q0 + c).fma(xv, a0);
+        a1 = fp8Weights(data, q1 + c).fma(xv, a1);
+        a2 = fp8Weights(data, q2 + c).fma(xv, a2);
+        a3 = fp8Weights(data, q3 + c).fma(xv, a3);
+      }
+      float b0 = a0.reduceLanes(VectorOperators.ADD), b1 = a1.reduceLanes(VectorOperators.ADD);
+      float b2 = a2.reduceLanes(VectorOperators.ADD), b3 = a3.reduceLanes(VectorOperators.ADD);
+      for (; c < c1; c++) {
+        float xc = x[xo + c];
+        b0 += fp8Weight(data, q0 + c) * xc;
+        b1 += fp8Weight(data, q1 + c) * xc;
+        b2 += fp8Weight(data, q2 + c) * xc;
+        b3 += fp8Weight(data, q3 + c) * xc;
+      }
+      s0 += b0 * w.rebiasedScale(stored, b);
+      s1 += b1 * w.rebiasedScale(stored + 1, b);
+      s2 += b2 * w.rebiasedScale(stored + 2, b);
+      s3 += b3 * w.rebiasedScale(stored + 3, b);
+    }
+    y[t * rows + r] = s0;
+    y[t * rows + r + 1] = s1;
+    y[t * rows + r + 2] = s2;
+    y[t * rows + r + 3] = s3;
   }
 
   private static void f32Rows(WeightMatrix w, float[] x, int tokens, float[] y, int chunk, int chunks) {

@@ -52,6 +52,20 @@ public final class ExpertShard {
     return experts.values().stream().mapToLong(Mlp::bytes).sum();
   }
 
+  /**
+   * Bytes of weights expert {@code expert} of MoE layer {@code layer} reads per forward pass (its
+   * three projections), for bandwidth accounting.
+   *
+   * @throws IllegalArgumentException if this shard does not hold it
+   */
+  public long expertBytes(int layer, int expert) {
+    Mlp mlp = experts.get(key(layer, expert));
+    if (mlp == null) {
+      throw new IllegalArgumentException("Shard " + shard + " does not hold expert " + expert + " of layer " + layer);
+    }
+    return mlp.bytes();
+  }
+
   /** Computes every (token, expert) pair of a batch. */
   public ExpertResult compute(KernelBackend k, ExpertBatch batch) {
     int d = config.hiddenSize();
@@ -76,6 +90,9 @@ public final class ExpertShard {
         tokenOfPair[p] = t;
       }
     }
+    int[] ids = new int[pairsByExpert.size()];
+    int[][] pairsOf = new int[ids.length][];
+    int n = 0;
     for (Map.Entry<Integer, int[]> entry : pairsByExpert.entrySet()) {
       Mlp expert = experts.get(key(batch.layer(), entry.getKey()));
       if (expert == null) {
@@ -83,16 +100,24 @@ public final class ExpertShard {
             "Shard " + shard + " was sent expert " + entry.getKey() + " of layer " + batch.layer()
                 + ", which it does not hold: the sender's placement differs from this shard's");
       }
-      int[] pairs = entry.getValue();
-      float[] x = new float[pairs.length * d];
-      for (int i = 0; i < pairs.length; i++) {
-        System.arraycopy(batch.hidden(), tokenOfPair[pairs[i]] * d, x, i * d, d);
-      }
-      float[] y = expert.forward(k, x, pairs.length);
-      for (int i = 0; i < pairs.length; i++) {
-        System.arraycopy(y, i * d, out, pairs[i] * d, d);
-      }
+      ids[n] = entry.getKey();
+      pairsOf[n++] = entry.getValue();
     }
+    // One task per expert: each expert is a few small matmuls, too small to split well by rows
+    // (batch 1 has six of 1.5 MB each); its rows are still split if a worker is free. Each expert
+    // writes only its own pairs' rows of out, and every element's sum is the kernel's, whatever
+    // the thread, so the result does not depend on the scheduling.
+    k.parallelFor(n, i -> {
+      int[] pairs = pairsOf[i];
+      float[] x = new float[pairs.length * d]; // (pairs of expert i, D)
+      for (int j = 0; j < pairs.length; j++) {
+        System.arraycopy(batch.hidden(), tokenOfPair[pairs[j]] * d, x, j * d, d);
+      }
+      float[] y = experts.get(key(batch.layer(), ids[i])).forward(k, x, pairs.length);
+      for (int j = 0; j < pairs.length; j++) {
+        System.arraycopy(y, j * d, out, pairs[j] * d, d);
+      }
+    });
     return new ExpertResult(batch.layer(), batch.pairs(), out);
   }
 }

@@ -119,10 +119,11 @@ final class MultiHeadLatentAttention {
     }
 
     // absorb the key up-projection into the query: qAbsorbed (H)(n, rank); rotate q_pe
-    float[] qNope = new float[n * dn];
+    // (one task per head: the per-head matrices are too small to split by rows)
     float[][] qAbsorbed = new float[heads][n * rank];
     float[] qRope = new float[n * heads * dr]; // (n, H, dr)
-    for (int h = 0; h < heads; h++) {
+    k.parallelFor(heads, h -> {
+      float[] qNope = new float[n * dn]; // (n, dn) of head h
       for (int i = 0; i < n; i++) {
         int o = (i * heads + h) * qkDim;
         System.arraycopy(q, o, qNope, i * dn, dn);
@@ -130,7 +131,7 @@ final class MultiHeadLatentAttention {
         angles[i].rotate(qRope, (i * heads + h) * dr);
       }
       k.matmul(keyUpTransposed[h], qNope, n, qAbsorbed[h]);
-    }
+    });
 
     // per (row, head): scores over t <= p, softmax, weighted sum of latents
     float[][] latentOut = new float[heads][n * rank]; // (H)(n, rank)
@@ -138,13 +139,13 @@ final class MultiHeadLatentAttention {
 
     // value up-projection per head, then the output projection: (n, H*dv) -> (n, D)
     float[] values = new float[n * heads * dv];
-    float[] headValues = new float[n * dv];
-    for (int h = 0; h < heads; h++) {
+    k.parallelFor(heads, h -> {
+      float[] headValues = new float[n * dv]; // (n, dv) of head h
       k.matmul(valueUp[h], latentOut[h], n, headValues);
       for (int i = 0; i < n; i++) {
         System.arraycopy(headValues, i * dv, values, (i * heads + h) * dv, dv);
       }
-    }
+    });
     float[] out = new float[n * config.hiddenSize()];
     k.matmul(output, values, n, out);
     return out;

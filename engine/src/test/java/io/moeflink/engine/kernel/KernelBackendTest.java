@@ -35,11 +35,15 @@ class KernelBackendTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("dtypes")
-  void eachTokenIsComputedIndependentlyOfTheOthers(DType dtype) {
+  /** Row counts whose per-thread chunks are and are not multiples of the kernels' row tiles. */
+  static Stream<Arguments> dtypesAndRows() {
+    return Stream.of(DType.values()).flatMap(t -> Stream.of(Arguments.of(t, 96), Arguments.of(t, 37), Arguments.of(t, 7)));
+  }
+
+  @ParameterizedTest(name = "{0} {1} rows")
+  @MethodSource("dtypesAndRows")
+  void eachTokenIsComputedIndependentlyOfTheOthers(DType dtype, int rows) {
     Random random = new Random(5);
-    int rows = 96;
     int cols = 520;
     WeightMatrix w = RandomWeights.matrix(dtype, rows, cols, random);
     float[] x = new float[7 * cols];

@@ -1,0 +1,120 @@
+package io.moeflink.cli;
+
+import io.moeflink.engine.bench.BenchReport;
+import io.moeflink.engine.bench.BenchSettings;
+import io.moeflink.engine.bench.ModelBenchmark;
+import io.moeflink.engine.kernel.Backends;
+import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.model.Model;
+import io.moeflink.engine.modelgen.ModelGenerator;
+import io.moeflink.engine.modelgen.ModelPreset;
+import io.moeflink.engine.modelgen.WeightFormat;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.Callable;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code moe-flink bench}: decode and prefill throughput on the {@code small} preset, each decode
+ * figure set against the read bandwidth measured in the same run. Without {@code --model} the
+ * preset is generated once (seed 0) into {@code $MOE_FLINK_CACHE/models/small-<dtype>} (default
+ * cache {@code ~/.cache/moe-flink}) and reused, so figures from different runs use the same
+ * weights. The measuring lives in {@link ModelBenchmark}; this class parses and prints.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Measure decode (batch 1, 16) and prefill throughput against the machine's read bandwidth.")
+final class BenchCommand implements Callable<Integer> {
+  private static final long SEED = 0;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", description = "Checkpoint directory (default: the generated small preset, cached).")
+  Path model;
+
+  @Option(names = "--dtype", defaultValue = "bf16", converter = MakeModelCommand.FormatConverter.class,
+      description = "Weights of the generated default model: bf16 or fp8 (default ${DEFAULT-VALUE}).")
+  WeightFormat dtype;
+
+  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
+  String backend;
+
+  @Option(names = "--threads", description = "Kernel threads, also used by the bandwidth probe (default: available processors).")
+  Integer threads;
+
+  @Option(names = "--batches", split = ",", defaultValue = "1,16", description = "Decode batch sizes (default ${DEFAULT-VALUE}).")
+  int[] batches;
+
+  @Option(names = "--steps", defaultValue = "20", description = "Timed decode steps per batch size (default ${DEFAULT-VALUE}).")
+  int steps;
+
+  @Option(names = "--warmup", defaultValue = "5", description = "Untimed decode steps first (default ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--prompt-tokens", defaultValue = "16", description = "Tokens prefilled before decoding (default ${DEFAULT-VALUE}).")
+  int promptTokens;
+
+  @Option(names = "--prefill-tokens", defaultValue = "512", description = "Tokens of the single-prompt prefill, 0 = skip (default ${DEFAULT-VALUE}).")
+  int prefillTokens;
+
+  @Option(names = "--prefill-prompts", defaultValue = "4", description = "Prompts of the batched prefill, 0 = skip (default ${DEFAULT-VALUE}).")
+  int prefillPrompts;
+
+  @Option(names = "--prefill-prompt-tokens", defaultValue = "128", description = "Tokens per batched prefill prompt (default ${DEFAULT-VALUE}).")
+  int prefillPromptTokens;
+
+  @Option(names = "--repeats", defaultValue = "3", description = "Timed repetitions of each prefill (default ${DEFAULT-VALUE}).")
+  int repeats;
+
+  @Option(names = "--bandwidth-mib", defaultValue = "2048", description = "Size of the read-bandwidth probe in MiB (default ${DEFAULT-VALUE}).")
+  long bandwidthMib;
+
+  @Option(names = "--bandwidth-passes", defaultValue = "7", description = "Timed passes of the probe (default ${DEFAULT-VALUE}).")
+  int bandwidthPasses;
+
+  @Option(names = "--json", description = "Also write the results as JSON to this file.")
+  Path json;
+
+  @Override
+  public Integer call() throws Exception {
+    BenchSettings settings = new BenchSettings(batches, promptTokens, warmup, steps, prefillTokens, prefillPrompts,
+        prefillPromptTokens, repeats, Math.multiplyExact(bandwidthMib, 1L << 20), bandwidthPasses);
+    Path dir = model != null ? model : cachedSmallModel();
+    int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    PrintWriter out = spec.commandLine().getOut();
+    try (KernelBackend kernels = Backends.cpu(backend, nThreads);
+        Model m = Model.load(dir, kernels)) {
+      BenchReport report = new ModelBenchmark(m, dir.toString()).run(settings);
+      out.print(report.table());
+      out.flush();
+      if (json != null) {
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), report.toJson());
+      }
+    }
+    return 0;
+  }
+
+  /** The small preset in the cache, generated there first if absent (into a temp dir, then moved). */
+  private Path cachedSmallModel() throws IOException {
+    String cache = System.getenv("MOE_FLINK_CACHE");
+    Path root = cache != null && !cache.isBlank()
+        ? Path.of(cache)
+        : Path.of(System.getProperty("user.home"), ".cache", "moe-flink");
+    Path dir = root.resolve("models").resolve("small-" + dtype);
+    if (Files.isRegularFile(dir.resolve("config.json"))) {
+      return dir;
+    }
+    Files.createDirectories(dir.getParent());
+    Path partial = Files.createTempDirectory(dir.getParent(), "small-" + dtype + ".partial");
+    spec.commandLine().getErr().printf("bench: generating the small %s preset (seed %d) into %s%n", dtype, SEED, dir);
+    ModelGenerator.builder(ModelPreset.SMALL.shape()).format(dtype).seed(SEED).build().writeTo(partial);
+    Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
+    return dir;
+  }
+}
