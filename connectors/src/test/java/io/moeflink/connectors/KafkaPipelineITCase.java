@@ -96,9 +96,15 @@ class KafkaPipelineITCase {
       Completion completion = (Completion) AvroMessages.create().decode(record.value());
       assertThat(completion.getText()).isEqualTo("echo " + completion.getId());
     }
+    // The replay: records after the restored checkpoint went through the job twice. Whether the
+    // aborted attempt's copies reached the broker before the failure depends on the producer's
+    // timing, so the uncommitted count is only bounded below here; StreamingJobITCase, whose
+    // model keeps records in flight longer, asserts the aborted copies as well.
+    assertThat(EchoCompletion.PROCESSED.get()).as("records processed, the replayed ones twice")
+        .isGreaterThan(ids.size());
     assertThat(TestTopics.readAll(kafka, completions, "read_uncommitted"))
         .as("records of the aborted attempt, replayed after the restore")
-        .hasSizeGreaterThan(ids.size());
+        .hasSizeGreaterThanOrEqualTo(ids.size());
     assertThat(TestTopics.readAll(kafka, deadLetters, "read_committed")).isEmpty();
   }
 

@@ -37,8 +37,20 @@ public record ModelSpec(String modelDir, String backend, int threads, int expert
     return Path.of(modelDir);
   }
 
-  public KernelBackend createBackend() {
-    return Backends.cpu(backend, threads);
+  /**
+   * The kernel backend of one subtask: for {@code cuda}, on the GPU that Flink's external resource
+   * framework assigned ({@code gpu}, property {@code index}); a MiniCluster assigns none, so then
+   * {@code CUDA_VISIBLE_DEVICES} and the subtask index decide.
+   */
+  public KernelBackend createBackend(org.apache.flink.api.common.functions.RuntimeContext context) {
+    java.util.List<String> gpuIndexes = new java.util.ArrayList<>();
+    if ("cuda".equalsIgnoreCase(backend)) {
+      for (org.apache.flink.api.common.externalresource.ExternalResourceInfo gpu : context.getExternalResourceInfos("gpu")) {
+        gpu.getProperty("index").ifPresent(gpuIndexes::add);
+      }
+    }
+    return Backends.forSubtask(backend, threads, gpuIndexes, java.util.OptionalInt.empty(),
+        System.getenv("CUDA_VISIBLE_DEVICES"), context.getTaskInfo().getIndexOfThisSubtask());
   }
 
   /** The expert placement every operator of the job derives identically from this spec. */

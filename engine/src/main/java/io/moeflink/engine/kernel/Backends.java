@@ -48,6 +48,33 @@ public final class Backends {
     return cpu(name, threads);
   }
 
+  /**
+   * The backend of one operator subtask. For {@code cuda} the device is chosen by {@link
+   * io.moeflink.engine.kernel.cuda.GpuDeviceSelector} from the TaskManager's GPU external
+   * resources, a configured device, {@code CUDA_VISIBLE_DEVICES} and the subtask index; without a
+   * usable CUDA device this fails with a message naming what is missing.
+   *
+   * @param gpuIndexes the {@code index} properties of the TaskManager's {@code gpu} external
+   *     resources (empty on a MiniCluster)
+   * @param cudaVisibleDevices the environment's {@code CUDA_VISIBLE_DEVICES}, or null
+   */
+  public static KernelBackend forSubtask(
+      String name, int threads, java.util.Collection<String> gpuIndexes, java.util.OptionalInt configuredDevice,
+      String cudaVisibleDevices, int subtask) {
+    if (!name.equalsIgnoreCase("cuda")) {
+      return cpu(name, threads);
+    }
+    io.moeflink.engine.kernel.cuda.CudaAvailability cuda = io.moeflink.engine.kernel.cuda.CudaAvailability.probe();
+    if (!cuda.available()) {
+      throw new IllegalStateException(
+          "Backend 'cuda' is configured but CUDA is unusable here: " + cuda.problem() + "; configure backend 'auto' to run on the CPU");
+    }
+    io.moeflink.engine.kernel.cuda.GpuDeviceSelector.Choice choice = io.moeflink.engine.kernel.cuda.GpuDeviceSelector.select(
+        gpuIndexes, configuredDevice, cudaVisibleDevices, subtask, cuda.deviceCount());
+    org.slf4j.LoggerFactory.getLogger(Backends.class).info("Subtask {} uses CUDA device {} ({})", subtask, choice.ordinal(), choice.reason());
+    return create("cuda", threads, choice.ordinal());
+  }
+
   /** The default: {@code auto} with one thread per available processor. */
   public static KernelBackend defaultCpu() {
     return cpu("auto", Runtime.getRuntime().availableProcessors());

@@ -84,7 +84,7 @@ public final class ExpertShardOperator extends AbstractStreamOperator<ExpertRepl
     ModelConfig config = spec.config();
     ExpertPlacement placement = spec.placement(config);
     hidden = config.hiddenSize();
-    kernels = spec.createBackend();
+    kernels = spec.createBackend(getRuntimeContext());
     checkpoint = Checkpoint.open(spec.path());
     shard = ExpertShard.load(checkpoint, config, placement, index);
     LOG.info("Expert shard {}/{} holds {} (layer, expert) pairs, {} MiB, loaded in {} ms; backend {}",

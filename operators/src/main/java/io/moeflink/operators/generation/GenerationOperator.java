@@ -127,7 +127,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   public void open() throws Exception {
     super.open();
     subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-    kernels = spec.createBackend();
+    kernels = spec.createBackend(getRuntimeContext());
     model = Model.load(spec.path(), kernels);
     ExpertPlacement placement = spec.placement(model.config());
     if (subtask == 0) {
