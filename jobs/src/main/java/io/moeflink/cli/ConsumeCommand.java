@@ -6,6 +6,7 @@ import io.moeflink.connectors.codec.AvroMessages;
 import io.moeflink.connectors.codec.CompletionJson;
 import io.moeflink.connectors.codec.DeadLetterJson;
 import io.moeflink.connectors.codec.RequestJson;
+import io.moeflink.jobs.KafkaClientOptions;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.DeadLetter;
 import io.moeflink.schemas.InferenceRequest;
@@ -26,7 +27,10 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code moe-flink consume}: copies a topic's committed records to a JSONL file, from the start.
@@ -43,8 +47,10 @@ final class ConsumeCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka brokers.")
-  String bootstrap;
+  @Spec CommandSpec spec;
+
+  /** {@code --bootstrap} and {@code --kafka-properties}, as the streaming job takes them. */
+  @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
 
   @Option(names = "--topic", required = true, description = "Topic to read.")
   String topic;
@@ -143,9 +149,8 @@ final class ConsumeCommand implements Callable<Integer> {
     return new BufferedOutputStream(Files.newOutputStream(Path.of(output)));
   }
 
-  private KafkaConsumer<byte[], byte[]> consumer() {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+  private KafkaConsumer<byte[], byte[]> consumer() throws IOException {
+    Properties props = KafkaClients.resolve(kafka, spec).clientProperties();
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());

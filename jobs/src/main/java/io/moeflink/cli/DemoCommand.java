@@ -71,7 +71,7 @@ final class DemoCommand implements Callable<Integer> {
       out.println("Published " + requests.size() + " requests (one of them invalid) to 'requests'");
 
       StreamingJobOptions o = new StreamingJobOptions();
-      o.bootstrap = kafka.bootstrapServers();
+      o.kafka.bootstrap = kafka.bootstrapServers();
       o.requests = "requests";
       o.completions = "completions";
       o.deadLetters = "dead-letters";

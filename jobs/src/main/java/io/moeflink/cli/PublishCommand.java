@@ -4,6 +4,7 @@ import io.moeflink.connectors.RecordFormat;
 import io.moeflink.connectors.codec.AvroMessages;
 import io.moeflink.connectors.codec.InvalidRecordException;
 import io.moeflink.connectors.codec.RequestJson;
+import io.moeflink.jobs.KafkaClientOptions;
 import io.moeflink.schemas.InferenceRequest;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -22,7 +23,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code moe-flink publish}: sends a JSONL file of requests (ours or OpenAI batch input) to a
@@ -42,8 +46,10 @@ final class PublishCommand implements Callable<Integer> {
   /** Skipped lines reported one by one before only counting them. */
   private static final int REPORTED_SKIPS = 10;
 
-  @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka brokers.")
-  String bootstrap;
+  @Spec CommandSpec spec;
+
+  /** {@code --bootstrap} and {@code --kafka-properties}, as the streaming job takes them. */
+  @Mixin KafkaClientOptions kafka = new KafkaClientOptions();
 
   @Option(names = "--topic", required = true, description = "Topic to publish to.")
   String topic;
@@ -126,9 +132,8 @@ final class PublishCommand implements Callable<Integer> {
     }
   }
 
-  private KafkaProducer<byte[], byte[]> producer() {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+  private KafkaProducer<byte[], byte[]> producer() throws IOException {
+    Properties props = KafkaClients.resolve(kafka, spec).clientProperties();
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     props.put(ProducerConfig.LINGER_MS_CONFIG, "20");

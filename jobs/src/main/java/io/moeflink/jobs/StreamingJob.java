@@ -6,11 +6,10 @@ import io.moeflink.connectors.RequestDecoder;
 import io.moeflink.connectors.kafka.KafkaConnectors;
 import io.moeflink.connectors.kafka.RequestSourceBuilder;
 import io.moeflink.connectors.kafka.ResultSinkBuilder;
+import io.moeflink.jobs.KafkaClientOptions.KafkaClientSettings;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.DeadLetter;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.function.UnaryOperator;
@@ -22,7 +21,7 @@ import picocli.CommandLine;
 /**
  * The streaming job: Kafka requests -> the inference pipeline -> Kafka completions (exactly once,
  * keyed by request id) and dead letters. Submit it with {@code flink run -c
- * io.moeflink.jobs.StreamingJob jobs/target/moe-flink-job.jar --bootstrap ... --model ...}, or run
+ * io.moeflink.jobs.StreamingJob jobs/target/moe-flink-job.jar --kafka-properties ... --model ...}, or run
  * it locally with {@code bin/moe-flink run}.
  */
 public final class StreamingJob {
@@ -44,12 +43,17 @@ public final class StreamingJob {
   /**
    * Adds the job to {@code env}. {@code beforeSink} sees the completions just before the sink
    * (tests inject failures there).
+   *
+   * @throws IllegalArgumentException when the options name no Kafka brokers (see {@link
+   *     KafkaClientOptions#resolve()})
    */
   public static void build(StreamExecutionEnvironment env, StreamingJobOptions o, UnaryOperator<DataStream<Completion>> beforeSink)
       throws IOException {
-    Properties kafka = kafkaProperties(o);
+    KafkaClientSettings client = o.kafka.resolve();
+    String brokers = client.bootstrapServers();
+    Properties kafka = client.properties();
     RequestSourceBuilder source = KafkaConnectors.requestSource()
-        .bootstrapServers(o.bootstrap).topics(o.requests).groupId(o.groupId);
+        .bootstrapServers(brokers).topics(o.requests).groupId(o.groupId);
     kafka.forEach((k, v) -> source.property(k.toString(), v.toString()));
     if (o.bounded) {
       source.bounded();
@@ -62,23 +66,13 @@ public final class StreamingJob {
 
     String prefix = o.transactionalIdPrefix != null ? o.transactionalIdPrefix : "moe-flink-" + o.requests + "-" + o.completions;
     ResultSinkBuilder<Completion> completions = KafkaConnectors.completionSink()
-        .bootstrapServers(o.bootstrap).topic(o.completions).transactionalIdPrefix(prefix + "-completions");
+        .bootstrapServers(brokers).topic(o.completions).transactionalIdPrefix(prefix + "-completions");
     kafka.forEach((k, v) -> completions.property(k.toString(), v.toString()));
     beforeSink.apply(out.completions()).sinkTo(completions.build()).name("completions: " + o.completions).uid("kafka-completions");
 
     ResultSinkBuilder<DeadLetter> deadLetters = KafkaConnectors.deadLetterSink()
-        .bootstrapServers(o.bootstrap).topic(o.deadLetters).transactionalIdPrefix(prefix + "-dead-letters");
+        .bootstrapServers(brokers).topic(o.deadLetters).transactionalIdPrefix(prefix + "-dead-letters");
     kafka.forEach((k, v) -> deadLetters.property(k.toString(), v.toString()));
     out.deadLetters().sinkTo(deadLetters.build()).name("dead letters: " + o.deadLetters).uid("kafka-dead-letters");
-  }
-
-  private static Properties kafkaProperties(StreamingJobOptions o) throws IOException {
-    Properties p = new Properties();
-    if (o.kafkaProperties != null) {
-      try (InputStream in = Files.newInputStream(o.kafkaProperties)) {
-        p.load(in);
-      }
-    }
-    return p;
   }
 }

@@ -1,6 +1,5 @@
 package io.moeflink.jobs;
 
-import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -10,8 +9,8 @@ import picocli.CommandLine.Option;
     description = "Streaming job: Kafka requests -> expert-parallel generation -> Kafka completions (exactly once) + dead letters.")
 public class StreamingJobOptions {
 
-  @Option(names = "--bootstrap", required = true, description = "Kafka bootstrap servers, HOST:PORT[,HOST:PORT].")
-  public String bootstrap;
+  /** {@code --bootstrap} and {@code --kafka-properties}: the brokers and the client settings. */
+  @Mixin public KafkaClientOptions kafka = new KafkaClientOptions();
 
   @Option(names = "--requests", required = true, description = "Topic of InferenceRequest records.")
   public String requests;
@@ -27,9 +26,6 @@ public class StreamingJobOptions {
 
   @Option(names = "--transactional-id-prefix", description = "Prefix of the sink's transactional ids; unique per job (default: derived from the topics).")
   public String transactionalIdPrefix;
-
-  @Option(names = "--kafka-properties", description = "A properties file of extra Kafka client settings (TLS, SASL), e.g. mounted from a Kubernetes Secret.")
-  public Path kafkaProperties;
 
   @Option(names = "--request-format", defaultValue = "avro", description = "Value encoding of requests: avro or json (default ${DEFAULT-VALUE}).")
   public String requestFormat;

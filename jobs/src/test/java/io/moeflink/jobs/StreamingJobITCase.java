@@ -13,7 +13,9 @@ import io.moeflink.schemas.DeadLetterReason;
 import io.moeflink.schemas.FinishReason;
 import io.moeflink.schemas.InferenceRequest;
 import io.moeflink.schemas.SamplingParams;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -74,12 +76,26 @@ class StreamingJobITCase {
   }
 
   private static StreamingJobOptions options(Topics t, int g, int s) {
+    return options(t, g, s, "--bootstrap", kafka.bootstrapServers());
+  }
+
+  /** The job's options with {@code kafkaArgs} (--bootstrap, --kafka-properties) naming the brokers. */
+  private static StreamingJobOptions options(Topics t, int g, int s, String... kafkaArgs) {
     StreamingJobOptions o = new StreamingJobOptions();
     picocli.CommandLine cli = new picocli.CommandLine(o);
-    cli.parseArgs("--bootstrap", kafka.bootstrapServers(), "--requests", t.requests, "--completions", t.completions,
+    List<String> args = new ArrayList<>(List.of(kafkaArgs));
+    args.addAll(List.of("--requests", t.requests, "--completions", t.completions,
         "--dead-letters", t.deadLetters, "--model", model.toString(), "--model-name", "tiny", "--parallelism", String.valueOf(g),
-        "--expert-shards", String.valueOf(s), "--checkpoint-interval", "300", "--bounded", "--group-id", t.requests);
+        "--expert-shards", String.valueOf(s), "--checkpoint-interval", "300", "--bounded", "--group-id", t.requests));
+    cli.parseArgs(args.toArray(String[]::new));
     return o;
+  }
+
+  /** A Kafka client properties file (as mounted from the Secret on Kubernetes) naming {@code brokers}. */
+  private static String clientProperties(String brokers) throws IOException {
+    Path file = tmp.resolve("client-" + UUID.randomUUID() + ".properties");
+    Files.writeString(file, "bootstrap.servers=" + brokers + "\nsecurity.protocol=PLAINTEXT\n");
+    return file.toString();
   }
 
   private static StreamExecutionEnvironment environment(StreamingJobOptions o) {
@@ -163,8 +179,10 @@ class StreamingJobITCase {
             Arrays.copyOf(AvroMessages.encode(unknownModel), 12)),
         List.of("junk", "bad-temp", "truncated"));
 
-    StreamExecutionEnvironment env = environment(options(t, 2, 2));
-    StreamingJob.build(env, options(t, 2, 2), UnaryOperator.identity());
+    // The brokers from the properties file only, as the Kubernetes manifests pass them.
+    StreamingJobOptions o = options(t, 2, 2, "--kafka-properties", clientProperties(kafka.bootstrapServers()));
+    StreamExecutionEnvironment env = environment(o);
+    StreamingJob.build(env, o, UnaryOperator.identity());
     env.execute("streaming job");
 
     List<Completion> completions = completions(t, "read_committed");
@@ -216,8 +234,10 @@ class StreamingJobITCase {
     Map<String, byte[]> expected = reference();
     Topics t = Topics.fresh();
     publish(t, longRequests(16));
-    StreamExecutionEnvironment env = environment(options(t, 2, 2));
-    StreamingJob.build(env, options(t, 2, 2), completions -> completions.map(new FailAfter(), completions.getType()).name("failure injector"));
+    // --bootstrap wins over the file's bootstrap.servers, in the source and both sinks (nothing listens on port 1).
+    StreamingJobOptions o = options(t, 2, 2, "--bootstrap", kafka.bootstrapServers(), "--kafka-properties", clientProperties("127.0.0.1:1"));
+    StreamExecutionEnvironment env = environment(o);
+    StreamingJob.build(env, o, completions -> completions.map(new FailAfter(), completions.getType()).name("failure injector"));
     env.execute("streaming job with failures");
 
     Map<String, byte[]> committed = contentById(completions(t, "read_committed"));

@@ -43,6 +43,8 @@ class K8sManifestsTest {
   private static final Path DOCKERFILE = ROOT.resolve("Dockerfile");
 
   private static final String NAMESPACE = "moe-flink";
+  /** The Secret holding the Kafka client properties (brokers, TLS, SASL); created by the user, never in k8s/. */
+  private static final String KAFKA_SECRET = "moe-flink-kafka-client";
   private static final String JAR_IN_IMAGE = "/opt/flink/usrlib/moe-flink-job.jar";
   private static final String JAR_BUILT = "jobs/target/moe-flink-job.jar";
   private static final String FLINK_HOME = "/opt/flink/";
@@ -232,12 +234,25 @@ class K8sManifestsTest {
       text.addAll(config(deployment).values());
       assertThat(text).as(id(deployment)).noneMatch(value -> SECRET_TEXT.matcher(value).find());
     }
-    // The streaming job's Kafka client settings come from a file of a mounted Secret.
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"cpu", "gpu"})
+  void kafkaBrokersAndSettingsComeFromTheSecretNeverInline(String overlay) throws IOException {
+    for (ObjectNode deployment : flinkDeployments(overlay)) {
+      assertThat(args(deployment)).as("%s: the brokers come from bootstrap.servers of the Secret's file", id(deployment))
+          .noneMatch(arg -> arg.equals("--bootstrap") || arg.startsWith("--bootstrap="));
+    }
     ObjectNode streaming = deployment(overlay, "moe-flink-streaming");
     StreamingJobOptions options = parse(StreamingJobOptions.class, args(streaming));
-    assertThat(options.kafkaProperties).isNotNull();
-    JsonNode volume = volumeMountedAt(streaming, options.kafkaProperties.toString());
-    assertThat(volume.at("/secret/secretName").asText()).as("volume holding " + options.kafkaProperties).isEqualTo("moe-flink-kafka-client");
+    assertThat(options.kafka.bootstrap).isNull();
+    Path properties = options.kafka.kafkaProperties;
+    assertThat(properties).as("--kafka-properties").isNotNull();
+    JsonNode volume = volumeMountedAt(streaming, properties.toString());
+    assertThat(volume.at("/secret/secretName").asText()).as("volume holding " + properties).isEqualTo(KAFKA_SECRET);
+    // The README tells what the Secret's properties file must hold, the brokers first of all.
+    String readme = Files.readString(K8S.resolve("README.md"));
+    assertThat(readme).contains("secret generic " + KAFKA_SECRET, "--from-file=" + properties.getFileName(), "bootstrap.servers=");
   }
 
   @ParameterizedTest
@@ -285,16 +300,16 @@ class K8sManifestsTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"cpu", "gpu"})
-  void topicsAndBootstrapNameTheStrimziResources(String overlay) {
+  void topicsNameTheStrimziResources(String overlay) {
     List<ObjectNode> resources = render(overlay);
     Map<String, ObjectNode> topics = new TreeMap<>();
     resources.stream().filter(r -> r.path("kind").asText().equals("KafkaTopic"))
         .forEach(topic -> topics.put(topic.at("/metadata/name").asText(), topic));
     StreamingJobOptions options = parse(StreamingJobOptions.class, args(deployment(overlay, "moe-flink-streaming")));
     assertThat(topics).containsOnlyKeys(options.requests, options.completions, options.deadLetters);
+    assertThat(topics.values().stream().map(topic -> topic.at("/metadata/labels/strimzi.io~1cluster").asText()).distinct())
+        .as("strimzi.io/cluster: one Kafka cluster for all topics").singleElement().asString().isNotBlank();
     for (ObjectNode topic : topics.values()) {
-      String cluster = topic.at("/metadata/labels/strimzi.io~1cluster").asText();
-      assertThat(options.bootstrap).startsWith(cluster + "-kafka-bootstrap:");
       int replicas = topic.at("/spec/replicas").asInt();
       int minInSync = topic.at("/spec/config/min.insync.replicas").asInt();
       assertThat(minInSync).as(id(topic)).isGreaterThan(1).isLessThan(replicas);
