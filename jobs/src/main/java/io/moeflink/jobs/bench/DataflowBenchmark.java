@@ -43,8 +43,9 @@ import org.apache.flink.util.CloseableIterator;
  *       (see {@link RunClock}).
  * </ul>
  *
- * <p>The repeats interleave the configurations (engine, S=1, S=2, engine, ...), so a slow phase of
- * a shared machine hits all of them; the report takes medians.
+ * <p>The repeats interleave the configurations, each repeat starting one further (engine, S=1, S=2;
+ * S=1, S=2, engine; ...), so a slow phase of a shared machine hits all of them and none always
+ * runs first; the report takes medians and pairs each run with the engine run of its repeat.
  */
 public final class DataflowBenchmark {
   /** Id of each run's untimed first request. */
@@ -72,17 +73,24 @@ public final class DataflowBenchmark {
     }
     List<ConfigFigures.Run> engine = new ArrayList<>();
     Map<Integer, List<ConfigFigures.Run>> dataflow = new LinkedHashMap<>();
+    settings.expertShards().forEach(s -> dataflow.put(s, new ArrayList<>()));
+    int configs = 1 + settings.expertShards().size();
     for (int r = 0; r < settings.repeats(); r++) {
-      engine.add(engineAlone(warmUp, tasks));
-      for (int shards : settings.expertShards()) {
-        dataflow.computeIfAbsent(shards, s -> new ArrayList<>()).add(dataflow(shards, warmUp, tasks));
+      for (int i = 0; i < configs; i++) {
+        int c = (r + i) % configs; // each repeat starts with the next configuration
+        if (c == 0) {
+          engine.add(engineAlone(warmUp, tasks));
+        } else {
+          int shards = settings.expertShards().get(c - 1);
+          dataflow.get(shards).add(dataflow(shards, warmUp, tasks));
+        }
       }
     }
     Map<String, List<Integer>> expected = engine.get(0).tokensById();
-    List<ConfigFigures> configs = new ArrayList<>();
-    configs.add(new ConfigFigures("engine alone", 0, 1, engine, expected));
-    dataflow.forEach((shards, runs) -> configs.add(new ConfigFigures("dataflow G=1 S=" + shards, 1, shards, runs, expected)));
-    return new DataflowBenchReport(model.toString(), backend, settings, configs);
+    List<ConfigFigures> figures = new ArrayList<>();
+    figures.add(new ConfigFigures("engine alone", 0, 1, engine, expected));
+    dataflow.forEach((shards, runs) -> figures.add(new ConfigFigures("dataflow G=1 S=" + shards, 1, shards, runs, expected)));
+    return new DataflowBenchReport(model.toString(), backend, settings, figures);
   }
 
   /**
