@@ -6,12 +6,12 @@ import io.moeflink.engine.bench.ModelBenchmark;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.model.Model;
-import io.moeflink.engine.modelgen.WeightFormat;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,15 +28,7 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", description = "Checkpoint directory (default: the generated small preset, cached).")
-  Path model;
-
-  @Option(names = "--dtype", defaultValue = "bf16", converter = MakeModelCommand.FormatConverter.class,
-      description = "Weights of the generated default model: bf16 or fp8 (default ${DEFAULT-VALUE}).")
-  WeightFormat dtype;
-
-  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
-  String backend;
+  @Mixin BenchModelOptions models;
 
   @Option(names = "--threads", description = "Kernel threads, also used by the bandwidth probe (default: available processors).")
   Integer threads;
@@ -78,10 +70,10 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     BenchSettings settings = new BenchSettings(batches, promptTokens, warmup, steps, prefillTokens, prefillPrompts,
         prefillPromptTokens, repeats, Math.multiplyExact(bandwidthMib, 1L << 20), bandwidthPasses);
-    Path dir = model != null ? model : CachedPreset.small(dtype, spec.commandLine().getErr(), "bench");
+    Path dir = models.resolve(spec.commandLine().getErr(), "bench");
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     PrintWriter out = spec.commandLine().getOut();
-    try (KernelBackend kernels = Backends.cpu(backend, nThreads);
+    try (KernelBackend kernels = Backends.cpu(models.backend, nThreads);
         Model m = Model.load(dir, kernels)) {
       BenchReport report = new ModelBenchmark(m, dir.toString()).run(settings);
       out.print(report.table());

@@ -2,7 +2,6 @@ package io.moeflink.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moeflink.engine.generate.SchedulerLimits;
-import io.moeflink.engine.modelgen.WeightFormat;
 import io.moeflink.jobs.bench.DataflowBenchReport;
 import io.moeflink.jobs.bench.DataflowBenchSettings;
 import io.moeflink.jobs.bench.DataflowBenchmark;
@@ -11,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,15 +26,7 @@ import picocli.CommandLine.Spec;
 final class BenchDataflowCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", description = "Checkpoint directory (default: the generated small preset, cached, as for bench).")
-  Path model;
-
-  @Option(names = "--dtype", defaultValue = "bf16", converter = MakeModelCommand.FormatConverter.class,
-      description = "Weights of the generated default model: bf16 or fp8 (default ${DEFAULT-VALUE}).")
-  WeightFormat dtype;
-
-  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
-  String backend;
+  @Mixin BenchModelOptions models;
 
   @Option(names = "--threads", description = "Kernel threads of the engine and of each operator instance (default: available processors).")
   Integer threads;
@@ -66,10 +58,10 @@ final class BenchDataflowCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     DataflowBenchSettings settings = new DataflowBenchSettings(requests, promptTokens, maxTokens,
-        new SchedulerLimits(maxSequences, tokenBudget), backend,
+        new SchedulerLimits(maxSequences, tokenBudget), models.backend,
         threads != null ? threads : Runtime.getRuntime().availableProcessors(),
         Arrays.stream(shards).boxed().toList(), repeats);
-    Path dir = model != null ? model : CachedPreset.small(dtype, spec.commandLine().getErr(), "bench-dataflow");
+    Path dir = models.resolve(spec.commandLine().getErr(), "bench-dataflow");
     DataflowBenchReport report = new DataflowBenchmark(dir, settings).run();
     PrintWriter out = spec.commandLine().getOut();
     out.print(report.table());

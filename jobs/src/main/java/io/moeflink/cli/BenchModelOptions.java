@@ -8,19 +8,34 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import picocli.CommandLine.Option;
 
 /**
- * The {@code small} preset that the benchmarks measure, generated once (seed 0) into {@code
- * $MOE_FLINK_CACHE/models/small-<dtype>} (default cache {@code ~/.cache/moe-flink}) and reused, so
- * figures from different runs and different benchmarks use the same weights.
+ * What the benchmarks measure: a checkpoint given with {@code --model}, or else the {@code small}
+ * preset, generated once (seed 0) into {@code $MOE_FLINK_CACHE/models/small-<dtype>} (default cache
+ * {@code ~/.cache/moe-flink}) and reused, so figures from different runs and different benchmarks
+ * use the same weights; and the kernel backend. A picocli mixin.
  */
-final class CachedPreset {
+final class BenchModelOptions {
   private static final long SEED = 0;
 
-  private CachedPreset() {}
+  @Option(names = "--model", description = "Checkpoint directory (default: the generated small preset, cached).")
+  Path model;
+
+  @Option(names = "--dtype", defaultValue = "bf16", converter = MakeModelCommand.FormatConverter.class,
+      description = "Weights of the generated default model: bf16 or fp8 (default ${DEFAULT-VALUE}).")
+  WeightFormat dtype;
+
+  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
+  String backend;
+
+  /** The checkpoint to measure: {@code --model}, or the cached small preset. */
+  Path resolve(PrintWriter err, String command) throws IOException {
+    return model != null ? model : cachedSmall(err, command);
+  }
 
   /** The cached small preset, generated first if absent (into a temp dir, then moved). */
-  static Path small(WeightFormat dtype, PrintWriter err, String command) throws IOException {
+  private Path cachedSmall(PrintWriter err, String command) throws IOException {
     String cache = System.getenv("MOE_FLINK_CACHE");
     Path root = cache != null && !cache.isBlank()
         ? Path.of(cache)
