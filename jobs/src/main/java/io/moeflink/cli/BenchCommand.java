@@ -6,17 +6,12 @@ import io.moeflink.engine.bench.ModelBenchmark;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.model.Model;
-import io.moeflink.engine.modelgen.ModelGenerator;
-import io.moeflink.engine.modelgen.ModelPreset;
-import io.moeflink.engine.modelgen.WeightFormat;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,19 +26,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measure decode (batch 1, 16) and prefill throughput against the machine's read bandwidth.")
 final class BenchCommand implements Callable<Integer> {
-  private static final long SEED = 0;
-
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", description = "Checkpoint directory (default: the generated small preset, cached).")
-  Path model;
-
-  @Option(names = "--dtype", defaultValue = "bf16", converter = MakeModelCommand.FormatConverter.class,
-      description = "Weights of the generated default model: bf16 or fp8 (default ${DEFAULT-VALUE}).")
-  WeightFormat dtype;
-
-  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
-  String backend;
+  @Mixin BenchModelOptions models;
 
   @Option(names = "--threads", description = "Kernel threads, also used by the bandwidth probe (default: available processors).")
   Integer threads;
@@ -85,10 +70,10 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     BenchSettings settings = new BenchSettings(batches, promptTokens, warmup, steps, prefillTokens, prefillPrompts,
         prefillPromptTokens, repeats, Math.multiplyExact(bandwidthMib, 1L << 20), bandwidthPasses);
-    Path dir = model != null ? model : cachedSmallModel();
+    Path dir = models.resolve(spec.commandLine().getErr(), "bench");
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     PrintWriter out = spec.commandLine().getOut();
-    try (KernelBackend kernels = Backends.cpu(backend, nThreads);
+    try (KernelBackend kernels = Backends.cpu(models.backend, nThreads);
         Model m = Model.load(dir, kernels)) {
       BenchReport report = new ModelBenchmark(m, dir.toString()).run(settings);
       out.print(report.table());
@@ -98,23 +83,5 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     return 0;
-  }
-
-  /** The small preset in the cache, generated there first if absent (into a temp dir, then moved). */
-  private Path cachedSmallModel() throws IOException {
-    String cache = System.getenv("MOE_FLINK_CACHE");
-    Path root = cache != null && !cache.isBlank()
-        ? Path.of(cache)
-        : Path.of(System.getProperty("user.home"), ".cache", "moe-flink");
-    Path dir = root.resolve("models").resolve("small-" + dtype);
-    if (Files.isRegularFile(dir.resolve("config.json"))) {
-      return dir;
-    }
-    Files.createDirectories(dir.getParent());
-    Path partial = Files.createTempDirectory(dir.getParent(), "small-" + dtype + ".partial");
-    spec.commandLine().getErr().printf("bench: generating the small %s preset (seed %d) into %s%n", dtype, SEED, dir);
-    ModelGenerator.builder(ModelPreset.SMALL.shape()).format(dtype).seed(SEED).build().writeTo(partial);
-    Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
-    return dir;
   }
 }

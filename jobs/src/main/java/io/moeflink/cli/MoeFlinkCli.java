@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       CorpusCommand.class,
       DemoCommand.class,
       BenchCommand.class,
+      BenchDataflowCommand.class,
     })
 public final class MoeFlinkCli {
 

@@ -1,6 +1,9 @@
 package io.moeflink.operators.loop;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
@@ -11,6 +14,10 @@ import org.apache.flink.core.memory.DataOutputView;
  */
 public abstract class CodecSerializer<T> extends TypeSerializer<T> {
   private static final long serialVersionUID = 1L;
+  /** Floats converted per chunk on the wire (16 KiB of bytes). */
+  private static final int FLOAT_CHUNK = 4096;
+  /** Reads and writes an int as four big-endian bytes in one access (the JIT emits a byte swap). */
+  private static final VarHandle BIG_ENDIAN_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
   /** Writes one value. */
   protected abstract void write(T value, DataOutputView out) throws IOException;
@@ -90,28 +97,33 @@ public abstract class CodecSerializer<T> extends TypeSerializer<T> {
     return values;
   }
 
-  /** F32 activations travel bit-exact, so the dataflow computes what the engine computes. */
+  /**
+   * F32 activations travel bit-exact (raw IEEE bits, big-endian), so the dataflow computes what the
+   * engine computes. They are converted through a small chunk, not a copy of the whole array: a
+   * prefill reply is megabytes, which a single byte[] would allocate outside the TLAB (and, from
+   * 1 MiB, as a G1 humongous object) on every hop.
+   */
   protected static void writeFloats(float[] values, DataOutputView out) throws IOException {
     out.writeInt(values.length);
-    byte[] bytes = new byte[values.length * 4];
-    for (int i = 0; i < values.length; i++) {
-      int bits = Float.floatToRawIntBits(values[i]);
-      bytes[4 * i] = (byte) (bits >>> 24);
-      bytes[4 * i + 1] = (byte) (bits >>> 16);
-      bytes[4 * i + 2] = (byte) (bits >>> 8);
-      bytes[4 * i + 3] = (byte) bits;
+    byte[] chunk = new byte[Math.min(values.length, FLOAT_CHUNK) * Float.BYTES];
+    for (int start = 0; start < values.length; start += FLOAT_CHUNK) {
+      int n = Math.min(FLOAT_CHUNK, values.length - start);
+      for (int i = 0; i < n; i++) {
+        BIG_ENDIAN_INT.set(chunk, i * Float.BYTES, Float.floatToRawIntBits(values[start + i]));
+      }
+      out.write(chunk, 0, n * Float.BYTES);
     }
-    out.write(bytes);
   }
 
   protected static float[] readFloats(DataInputView in) throws IOException {
     float[] values = new float[in.readInt()];
-    byte[] bytes = new byte[values.length * 4];
-    in.readFully(bytes);
-    for (int i = 0; i < values.length; i++) {
-      int bits = (bytes[4 * i] & 0xFF) << 24 | (bytes[4 * i + 1] & 0xFF) << 16 | (bytes[4 * i + 2] & 0xFF) << 8
-          | (bytes[4 * i + 3] & 0xFF);
-      values[i] = Float.intBitsToFloat(bits);
+    byte[] chunk = new byte[Math.min(values.length, FLOAT_CHUNK) * Float.BYTES];
+    for (int start = 0; start < values.length; start += FLOAT_CHUNK) {
+      int n = Math.min(FLOAT_CHUNK, values.length - start);
+      in.readFully(chunk, 0, n * Float.BYTES);
+      for (int i = 0; i < n; i++) {
+        values[start + i] = Float.intBitsToFloat((int) BIG_ENDIAN_INT.get(chunk, i * Float.BYTES));
+      }
     }
     return values;
   }
