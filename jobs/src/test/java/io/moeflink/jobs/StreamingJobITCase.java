@@ -206,6 +206,23 @@ class StreamingJobITCase {
         .contains(DeadLetterReason.INVALID_SAMPLING);
   }
 
+  /**
+   * Stops the job with a savepoint, retrying while a task is not running yet (a savepoint needs
+   * every task up, and a task may be restarting after a transient broker error).
+   */
+  private static String stopWithSavepoint(JobClient job, Path dir) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return job.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (attempt == 20) {
+          throw e;
+        }
+        Thread.sleep(250);
+      }
+    }
+  }
+
   /** Fails the job a few times, each time after a few completions passed (test-only injector). */
   static final class FailAfter extends RichMapFunction<Completion, Completion> {
     private static final long serialVersionUID = 1L;
@@ -264,7 +281,7 @@ class StreamingJobITCase {
         && System.currentTimeMillis() < deadline) {
       Thread.sleep(20);
     }
-    String savepoint = job.stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL).get();
+    String savepoint = stopWithSavepoint(job, savepoints);
     int committedBefore = completions(t, "read_committed").size();
     assertThat(committedBefore).as("in flight at the savepoint").isLessThan(16);
 
