@@ -10,7 +10,6 @@ import java.util.Locale;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import picocli.CommandLine;
 
 /**
  * The corpus job: request files (JSONL, ours or OpenAI batch, or Avro) -> the inference pipeline
@@ -23,13 +22,10 @@ public final class CorpusJob {
 
   public static void main(String[] args) throws Exception {
     CorpusJobOptions options = new CorpusJobOptions();
-    CommandLine cli = new CommandLine(options);
-    cli.parseArgs(args);
-    if (cli.isUsageHelpRequested()) {
-      cli.usage(System.out);
+    if (!JobArguments.parse(options, args)) {
       return;
     }
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(InferencePipeline.configuration(options.generation));
+    StreamExecutionEnvironment env = JobArguments.environment(options.generation);
     build(env, options, "corpus");
     env.execute("moe-flink corpus " + options.input);
   }

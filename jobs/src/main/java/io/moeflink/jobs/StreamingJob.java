@@ -16,7 +16,6 @@ import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import picocli.CommandLine;
 
 /**
  * The streaming job: Kafka requests -> the inference pipeline -> Kafka completions (exactly once,
@@ -29,13 +28,10 @@ public final class StreamingJob {
 
   public static void main(String[] args) throws Exception {
     StreamingJobOptions options = new StreamingJobOptions();
-    CommandLine cli = new CommandLine(options);
-    cli.parseArgs(args);
-    if (cli.isUsageHelpRequested()) {
-      cli.usage(System.out);
+    if (!JobArguments.parse(options, args)) {
       return;
     }
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(InferencePipeline.configuration(options.generation));
+    StreamExecutionEnvironment env = JobArguments.environment(options.generation);
     build(env, options, UnaryOperator.identity());
     env.execute("moe-flink streaming " + options.requests + " -> " + options.completions);
   }
