@@ -15,14 +15,7 @@ public record GenerationResult(
 
   static GenerationResult of(Sequence s, TextDecoder decoder, long nowNanos) {
     int[] tokens = s.generated();
-    String text = null;
-    if (decoder != null) {
-      String full = decoder.decode(tokens);
-      // with stop strings the finish says where to cut; without, the whole text stands
-      text = s.request().sampling().stopStrings().isEmpty()
-          ? full
-          : full.substring(0, Math.min(full.length(), s.finish().textLength()));
-    }
+    String text = s.completionText(decoder);
     return new GenerationResult(
         s.request().id(), tokens, text, s.finish().reason(), s.request().promptTokens().length,
         (s.firstTokenNanos() - s.admittedNanos()) / 1_000_000, (nowNanos - s.admittedNanos()) / 1_000_000);

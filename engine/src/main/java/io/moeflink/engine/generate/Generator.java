@@ -75,7 +75,7 @@ public final class Generator {
         for (int i = 0; i < step.sequences().size(); i++) {
           if (step.pass().logits(i) != null) {
             Sequence s = step.sequences().get(i);
-            logitsListener.onLogits(s.request().id(), s.generated().length, step.pass().logits(i));
+            logitsListener.onLogits(s.request().id(), s.generatedCount(), step.pass().logits(i));
           }
         }
       }

@@ -88,6 +88,26 @@ public final class Sequence {
     return Arrays.copyOf(generated, generatedCount);
   }
 
+  /** Tokens generated so far, without copying them. */
+  public int generatedCount() {
+    return generatedCount;
+  }
+
+  /**
+   * The completion's text: the decoded tokens, cut before the stop string that finished the
+   * sequence; null without a decoder.
+   */
+  public String completionText(TextDecoder decoder) {
+    if (decoder == null) {
+      return null;
+    }
+    String full = decoder.decode(generated());
+    // with stop strings the finish says where to cut; without, the whole text stands
+    return request.sampling().stopStrings().isEmpty() || finish == null
+        ? full
+        : full.substring(0, Math.min(full.length(), finish.textLength()));
+  }
+
   public boolean isFinished() {
     return finish != null;
   }

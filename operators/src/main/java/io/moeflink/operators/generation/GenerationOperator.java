@@ -241,7 +241,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     int decode = 0;
     for (int i = 0; i < step.sequences().size(); i++) {
       Sequence s = step.sequences().get(i);
-      if (step.pass().chunks().get(i).tokens().length == 1 && s.generated().length > 0) {
+      if (step.pass().chunks().get(i).tokens().length == 1 && s.generatedCount() > 0) {
         decode++;
       }
     }
@@ -256,7 +256,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     int sampled = 0;
     for (int i = 0; i < done.sequences().size(); i++) {
       Sequence s = done.sequences().get(i);
-      if (done.pass().logits(i) != null && s.generated().length == 0) {
+      if (done.pass().logits(i) != null && s.generatedCount() == 0) {
         timeToFirstToken.update((now - s.admittedNanos()) / 1_000_000);
       }
       if (done.pass().logits(i) != null) {
@@ -273,11 +273,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     GenerationTask task = tasks.remove(s.request().id());
     long started = startedAtMillis.remove(s.request().id());
     long queued = Math.max(0, started - task.admittedAtMillis());
-    String text = null;
-    if (tokenizer != null) {
-      String full = tokenizer.decodeGenerated(s.generated());
-      text = task.sampling().stopStrings().isEmpty() ? full : full.substring(0, Math.min(full.length(), s.finish().textLength()));
-    }
+    String text = s.completionText(tokenizer == null ? null : tokenizer::decodeGenerated);
     String reason = s.finish().reason() == FinishReason.STOP ? GenerationOutput.STOP : GenerationOutput.LENGTH;
     return new GenerationOutput(
         task.id(), s.generated(), text, reason, null, task.promptTokens().length, queued,
