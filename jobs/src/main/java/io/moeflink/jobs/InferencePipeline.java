@@ -68,31 +68,11 @@ public final class InferencePipeline {
     c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 10);
     c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
     c.setString("parallelism.default", String.valueOf(g.parallelism));
-    c.addAll(lowLatencyBarriers());
     return c;
   }
 
   /** A plain path becomes a {@code file://} URI; URIs (s3://, hdfs://, file://) stay as they are. */
   public static String asUri(String location) {
     return location.contains("://") ? location : java.nio.file.Path.of(location).toAbsolutePath().toUri().toString();
-  }
-
-  /**
-   * Network settings that keep checkpoint barriers moving under back-pressure. A generation
-   * subtask takes a request only when it has room, so requests queue up in the network buffers
-   * in front of it, and an aligned barrier waits behind all of them: with default buffers a
-   * corpus read in a second could hold the first checkpoint until the end of the run. Buffer
-   * debloating shrinks the in-flight data to about one second of throughput. These are
-   * TaskManager options: they apply to the local MiniCluster of the CLI; on a cluster, set them
-   * in the Flink configuration (the Kubernetes manifests do).
-   */
-  public static Configuration lowLatencyBarriers() {
-    Configuration c = new Configuration();
-    c.setString("taskmanager.network.memory.buffer-debloat.enabled", "true");
-    c.setString("taskmanager.network.memory.buffer-debloat.target", "500 ms");
-    c.setString("taskmanager.network.memory.buffers-per-channel", "1");
-    c.setString("taskmanager.network.memory.floating-buffers-per-gate", "2");
-    c.setString("taskmanager.memory.min-segment-size", "256 b");
-    return c;
   }
 }

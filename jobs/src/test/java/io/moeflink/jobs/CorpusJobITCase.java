@@ -37,8 +37,7 @@ import picocli.CommandLine;
 class CorpusJobITCase {
   @RegisterExtension
   static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
-      new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(2).setNumberSlotsPerTaskManager(2)
-          .setConfiguration(InferencePipeline.lowLatencyBarriers()).build());
+      new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(2).setNumberSlotsPerTaskManager(2).build());
 
   private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir static Path shared;
