@@ -104,6 +104,29 @@ public final class WeightMatrix {
     return new WeightMatrix(name, dtype, data, rowOffset + from, count, cols, scales, rebiasedScales);
   }
 
+  /**
+   * Rows {@code [from, from + count)} of this view transposed into a new {@code (cols, count)}
+   * matrix in a direct buffer. BF16 and F32 keep their dtype and bits, so every value is exactly
+   * the stored one; FP8 becomes F32 with its block scales applied, because its 128x128 scale blocks
+   * do not survive transposing a range of rows.
+   */
+  public WeightMatrix transposedRows(String name, int from, int count) {
+    rows(from, count); // bounds
+    DType out = dtype == DType.F8_E4M3 ? DType.F32 : dtype;
+    ByteBuffer t = ByteBuffer.allocateDirect(Math.multiplyExact(count * cols, out.bytes())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int r = 0; r < count; r++) {
+      for (int c = 0; c < cols; c++) {
+        int at = c * count + r;
+        if (dtype == DType.BF16) {
+          t.putShort(2 * at, data.getShort(Math.toIntExact(((long) (rowOffset + from + r) * cols + c) * 2)));
+        } else {
+          t.putFloat(4 * at, get(from + r, c));
+        }
+      }
+    }
+    return new WeightMatrix(name, out, t, 0, cols, count, null, null);
+  }
+
   static int ceilDiv(int a, int b) {
     return (a + b - 1) / b;
   }

@@ -22,7 +22,7 @@ final class MultiHeadLatentAttention {
   private final WeightMatrix queryUp; // (H*(dn+dr), qLoraRank) or q_proj (H*(dn+dr), D)
   private final WeightMatrix kvDown; // (kvLoraRank + dr, D)
   private final RmsNorm kvNorm; // (kvLoraRank): the latent only, never k_pe (trap 6)
-  private final WeightMatrix[] keyUpTransposed; // per head (kvLoraRank, dn): W_kvb[h, :dn]^T in F32
+  private final WeightMatrix[] keyUpTransposed; // per head (kvLoraRank, dn): W_kvb[h, :dn]^T, BF16 or F32
   private final WeightMatrix[] valueUp; // per head (dv, kvLoraRank): rows of kv_b_proj
   private final WeightMatrix output; // (D, H*dv)
   private final float softmaxScale;
@@ -67,14 +67,9 @@ final class MultiHeadLatentAttention {
     WeightMatrix[] valueUp = new WeightMatrix[heads];
     int dn = c.qkNopeHeadDim();
     for (int h = 0; h < heads; h++) {
-      // (kvLoraRank, dn): transposed once at load so the absorption is an ordinary matmul.
-      float[] t = new float[rank * dn];
-      for (int j = 0; j < dn; j++) {
-        for (int r = 0; r < rank; r++) {
-          t[r * dn + j] = kvb.get(h * perHead + j, r);
-        }
-      }
-      keyUpT[h] = WeightMatrix.ofFloats(kvb.name() + "[head " + h + " key]^T", t, rank, dn);
+      // (kvLoraRank, dn): transposed once at load so the absorption is an ordinary matmul; BF16
+      // stays BF16 (half the bytes and the fast kernels), FP8 becomes F32
+      keyUpT[h] = kvb.transposedRows(kvb.name() + "[head " + h + " key]^T", h * perHead, dn);
       valueUp[h] = kvb.rows(h * perHead + dn, c.vHeadDim());
     }
     WeightMatrix wo = WeightMatrix.load(ck, TensorNames.attention(layer, "o_proj.weight"), d, heads * c.vHeadDim());

@@ -25,7 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** The benchmark's byte accounting and report on a tiny generated model; no timing assertions. */
 class ModelBenchmarkTest {
   private static final int BF16 = 2;
-  private static final int F32 = 4;
 
   /** Tiny, but with the small preset's structure: q LoRA, one dense layer, one shared expert. */
   private static final ModelShape SHAPE =
@@ -81,7 +80,7 @@ class ModelBenchmarkTest {
     long attention = SHAPE.qLoraRank() * d * BF16 // q_a_proj
         + heads * (SHAPE.qkNopeHeadDim() + SHAPE.qkRopeHeadDim()) * SHAPE.qLoraRank() * BF16 // q_b_proj
         + (rank + SHAPE.qkRopeHeadDim()) * d * BF16 // kv_a_proj_with_mqa
-        + heads * rank * SHAPE.qkNopeHeadDim() * F32 // key up-projection, transposed to F32 at load
+        + heads * rank * SHAPE.qkNopeHeadDim() * BF16 // key up-projection, transposed at load, still BF16
         + heads * SHAPE.vHeadDim() * rank * BF16 // value up-projection rows of kv_b_proj
         + d * heads * SHAPE.vHeadDim() * BF16; // o_proj
     long denseMlp = 3L * SHAPE.intermediateSize() * d * BF16;

@@ -46,19 +46,24 @@ class KernelBackendTest {
     Random random = new Random(5);
     int cols = 520;
     WeightMatrix w = RandomWeights.matrix(dtype, rows, cols, random);
-    float[] x = new float[7 * cols];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) random.nextGaussian();
-    }
-    float[] batched = new float[7 * rows];
-    try (VectorBackend vector = new VectorBackend(2); VectorBackend single = new VectorBackend(1)) {
-      vector.matmul(w, x, 7, batched);
-      for (int t = 0; t < 7; t++) {
-        float[] alone = new float[rows];
-        single.matmul(w, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone);
-        for (int r = 0; r < rows; r++) {
-          assertThat(Float.floatToRawIntBits(batched[t * rows + r])).as("%s token %d row %d", dtype, t, r)
-              .isEqualTo(Float.floatToRawIntBits(alone[r]));
+    // every path: one to seven tokens stream the rows in order, eight and more go in groups of four
+    // with a remainder of one to three
+    for (int tokens : new int[] {2, 3, 4, 5, 7, 8, 9, 10, 11, 16, 19}) {
+      float[] x = new float[tokens * cols];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) random.nextGaussian();
+      }
+      float[] batched = new float[tokens * rows];
+      try (VectorBackend vector = new VectorBackend(2); VectorBackend single = new VectorBackend(1)) {
+        vector.matmul(w, x, tokens, batched);
+        for (int t = 0; t < tokens; t++) {
+          float[] alone = new float[rows];
+          single.matmul(w, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone);
+          for (int r = 0; r < rows; r++) {
+            assertThat(Float.floatToRawIntBits(batched[t * rows + r]))
+                .as("%s token %d of %d, row %d", dtype, t, tokens, r)
+                .isEqualTo(Float.floatToRawIntBits(alone[r]));
+          }
         }
       }
     }
