@@ -22,6 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code 2^-120}, subnormals included; the {@code 2^120} is folded into the block scale. Each
  * 128-column block is reduced to a scalar and scaled.
  *
+ * <p>BF16 weights are not read from the mapped buffer by the tiles: each thread bulk-copies a few
+ * KiB of rows at a time into its own staging array and the tiles read that, which streams the file
+ * at close to the machine's read bandwidth and spares every vector load the buffer's bounds and
+ * session checks.
+ *
  * <p>Every token's dot product runs the same instruction sequence whether it is computed alone or
  * in a group of four, so results do not depend on the batch.
  */
@@ -32,8 +37,17 @@ public final class VectorBackend implements KernelBackend {
   private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
   private static final int HIGH_HALF = 0xFFFF0000;
   private static final int GROUP = 4;
-  /** Size of a staged block of BF16 weight rows: fits in L1 beside a few tokens' activations. */
+  /**
+   * Staged block of BF16 weight rows for five or more tokens: with one group of four tokens'
+   * activations it fits in L1. Measured on small bf16 at batch 16: 8 and 16 KiB alike, 32 KiB and
+   * more slower.
+   */
   private static final int BLOCK_BYTES = 16 << 10;
+  /**
+   * Staged block for one to four tokens, where the copy is the whole cost: measured, 4-8 KiB read
+   * fastest (2 KiB and 16 KiB and more were 5-20% slower).
+   */
+  private static final int STREAM_BLOCK_BYTES = 8 << 10;
   /** Each thread's staging buffer: weights are bulk-copied here from the mapped file, then computed on. */
   private static final ThreadLocal<byte[]> STAGING = ThreadLocal.withInitial(() -> new byte[BLOCK_BYTES]);
 
@@ -83,11 +97,13 @@ public final class VectorBackend implements KernelBackend {
 
   /**
    * One to four tokens: each weight is read from memory once per call and used at most four times,
-   * so the matmul is bound by that read. Rows go strictly in address order, one row at a time
-   * against every token, which keeps each thread on one sequential stream that the hardware
-   * prefetcher follows (interleaving four rows read 10-15% slower). Each token count has its own
-   * loop: a method that calls several tiles grows past C2's inlining budget, and a Vector API call
-   * that is not inlined boxes its vectors and runs ten times slower.
+   * so the matmul is bound by that read. Each thread copies its rows in address order, a small
+   * block at a time, into its staging buffer (one bulk copy, which keeps many cache-line reads in
+   * flight), then runs every token over the block from L1, one row at a time. Reading the mapped
+   * buffer directly with vector loads kept too few reads in flight: each load carries a dozen
+   * instructions of buffer checks. Each token count has its own loop: a method that calls several
+   * tiles grows past C2's inlining budget, and a Vector API call that is not inlined boxes its
+   * vectors and runs ten times slower.
    */
   private static void bf16RowsInOrder(
       WeightMatrix w, float[] x, float[] even, float[] odd, int tokens, float[] y, int chunk, int chunks) {
@@ -98,7 +114,7 @@ public final class VectorBackend implements KernelBackend {
     int vectorCols = (cols / (2 * L)) * 2 * L;
     int r0 = RowSplit.start(chunk, chunks, rows);
     int r1 = RowSplit.start(chunk + 1, chunks, rows);
-    int blockRows = blockRows(rowBytes);
+    int blockRows = Math.max(1, STREAM_BLOCK_BYTES / rowBytes);
     byte[] block = staging(blockRows * rowBytes);
     for (int r = r0; r < r1; r += blockRows) {
       int n = Math.min(blockRows, r1 - r);
@@ -260,18 +276,18 @@ public final class VectorBackend implements KernelBackend {
       int rows) {
     int half = rowBytes / 4;
     int groupedTokens = tokens - tokens % GROUP;
-    int i = 0;
-    // two rows per pass over each group of four tokens: every activation load feeds two FMAs
-    for (; i + 2 <= n; i += 2) {
-      for (int t = 0; t < groupedTokens; t += GROUP) {
+    int pairedRows = n - n % 2;
+    // two rows per pass over each group of four tokens: every activation load feeds two FMAs;
+    // token groups outside, so that a group's activations stay in L1 while the block's rows pass
+    for (int t = 0; t < groupedTokens; t += GROUP) {
+      for (int i = 0; i < pairedRows; i += 2) {
         bf16Rows2Dot4(block, i * rowBytes, rowBytes, vectorCols, even, odd, t * half, half, y, t * rows + yRow + i, rows);
       }
-    }
-    for (; i < n; i++) {
-      for (int t = 0; t < groupedTokens; t += GROUP) {
-        bf16Dot4(block, i * rowBytes, vectorCols, even, odd, t * half, half, y, t * rows + yRow + i, rows);
+      if (pairedRows < n) {
+        bf16Dot4(block, pairedRows * rowBytes, vectorCols, even, odd, t * half, half, y, t * rows + yRow + pairedRows, rows);
       }
     }
+    int i;
     // the remaining one to three tokens, four rows per pass: one token alone has only two
     // dependent accumulator chains, four rows give eight and share the activation loads; a pair
     // of tokens also shares each decoded weight vector
