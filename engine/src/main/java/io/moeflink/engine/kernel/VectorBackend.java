@@ -150,7 +150,7 @@ public final class VectorBackend implements KernelBackend {
 
   /** Copies the stored bytes of rows {@code [r, r + n)} of {@code w} to {@code block[0 ..)}: one bulk copy. */
   private static void stage(WeightMatrix w, int r, int n, byte[] block) {
-    int rowBytes = w.cols() * 2;
+    int rowBytes = w.cols() * w.dtype().bytes();
     w.data().get(Math.toIntExact((long) (w.rowOffset() + r) * rowBytes), block, 0, n * rowBytes);
   }
 
@@ -533,49 +533,56 @@ public final class VectorBackend implements KernelBackend {
 
   private static void fp8Rows(WeightMatrix w, float[] x, int tokens, float[] y, int chunk, int chunks) {
     int rows = w.rows();
-    ByteBuffer data = w.data();
+    int cols = w.cols();
     int r0 = RowSplit.start(chunk, chunks, rows);
     int r1 = RowSplit.start(chunk + 1, chunks, rows);
     int groupedTokens = tokens - tokens % GROUP;
-    for (int r = r0; r < r1; r++) {
-      for (int t = 0; t < groupedTokens; t += GROUP) {
-        fp8Dot4(w, data, r, x, t, y);
+    int blockRows = tokens < 2 * GROUP ? Math.max(1, STREAM_BLOCK_BYTES / cols) : blockRows(cols);
+    byte[] block = staging(blockRows * cols);
+    for (int rb = r0; rb < r1; rb += blockRows) {
+      int n = Math.min(blockRows, r1 - rb);
+      stage(w, rb, n, block);
+      for (int i = 0; i < n; i++) {
+        for (int t = 0; t < groupedTokens; t += GROUP) {
+          fp8Dot4(w, block, i, rb + i, x, t, y);
+        }
       }
-    }
-    // the remaining tokens one at a time, four rows per pass (independent accumulator chains)
-    for (int t = groupedTokens; t < tokens; t++) {
-      int r = r0;
-      for (; r + GROUP <= r1; r += GROUP) {
-        fp8Rows4Dot1(w, data, r, x, t, y);
-      }
-      for (; r < r1; r++) {
-        y[t * rows + r] = fp8Dot1(w, data, r, x, t);
+      // the remaining tokens one at a time, four rows per pass (independent accumulator chains)
+      for (int t = groupedTokens; t < tokens; t++) {
+        int i = 0;
+        for (; i + GROUP <= n; i += GROUP) {
+          fp8Rows4Dot1(w, block, i, rb + i, x, t, y);
+        }
+        for (; i < n; i++) {
+          y[t * rows + rb + i] = fp8Dot1(w, block, i, rb + i, x, t);
+        }
       }
     }
   }
 
   /** Sixteen (L) E4M3 codes at {@code at} as F32 values times {@code 2^-120}. */
-  private static FloatVector fp8Weights(ByteBuffer data, int at) {
-    ByteVector codes = ByteVector.fromByteBuffer(B, data, at, ByteOrder.LITTLE_ENDIAN);
+  private static FloatVector fp8Weights(byte[] block, int at) {
+    ByteVector codes = ByteVector.fromByteArray(B, block, at, ByteOrder.LITTLE_ENDIAN);
     IntVector wide = (IntVector) codes.convertShape(VectorOperators.B2I, I, 0);
     return wide.and(0x7F).lanewise(VectorOperators.LSHL, 20).or(wide.and(0x80000000)).reinterpretAsFloats();
   }
 
   /** One E4M3 code as an F32 value times {@code 2^-120}, for the columns past the last vector. */
-  private static float fp8Weight(ByteBuffer data, int at) {
-    int code = data.get(at);
+  private static float fp8Weight(byte[] block, int at) {
+    int code = block[at];
     return Float.intBitsToFloat(((code & 0x7F) << 20) | (code & 0x80000000));
   }
 
   /**
-   * Row {@code r} against token {@code t}: per 128-column block a vector sum reduced to a scalar,
+   * Row {@code r} (staged row {@code i} of {@code block}) against token {@code t}: per 128-column
+   * block a vector sum reduced to a scalar,
    * plus the block's last columns one by one, times the block scale. The reference order that
    * {@link #fp8Dot4} and {@link #fp8Rows4Dot1} repeat instruction for instruction.
    */
-  private static float fp8Dot1(WeightMatrix w, ByteBuffer data, int r, float[] x, int t) {
+  private static float fp8Dot1(WeightMatrix w, byte[] block, int i, int r, float[] x, int t) {
     int cols = w.cols();
     int stored = w.rowOffset() + r;
-    int rowByte = Math.toIntExact((long) stored * cols);
+    int rowByte = i * cols;
     int xo = t * cols;
     float sum = 0f;
     for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
@@ -583,11 +590,11 @@ public final class VectorBackend implements KernelBackend {
       FloatVector acc = FloatVector.zero(F);
       int c = c0;
       for (; c + L <= c1; c += L) {
-        acc = fp8Weights(data, rowByte + c).fma(FloatVector.fromArray(F, x, xo + c), acc);
+        acc = fp8Weights(block, rowByte + c).fma(FloatVector.fromArray(F, x, xo + c), acc);
       }
       float blockSum = acc.reduceLanes(VectorOperators.ADD);
       for (; c < c1; c++) {
-        blockSum += fp8Weight(data, rowByte + c) * x[xo + c];
+        blockSum += fp8Weight(block, rowByte + c) * x[xo + c];
       }
       sum += blockSum * w.rebiasedScale(stored, b);
     }
@@ -595,11 +602,11 @@ public final class VectorBackend implements KernelBackend {
   }
 
   /** Row {@code r} against tokens {@code t .. t+3}: each weight vector decoded once for four. */
-  private static void fp8Dot4(WeightMatrix w, ByteBuffer data, int r, float[] x, int t, float[] y) {
+  private static void fp8Dot4(WeightMatrix w, byte[] block, int i, int r, float[] x, int t, float[] y) {
     int rows = w.rows();
     int cols = w.cols();
     int stored = w.rowOffset() + r;
-    int rowByte = Math.toIntExact((long) stored * cols);
+    int rowByte = i * cols;
     int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
     float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
     for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
@@ -607,7 +614,7 @@ public final class VectorBackend implements KernelBackend {
       FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
       int c = c0;
       for (; c + L <= c1; c += L) {
-        FloatVector wv = fp8Weights(data, rowByte + c);
+        FloatVector wv = fp8Weights(block, rowByte + c);
         a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
         a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
         a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
@@ -616,7 +623,7 @@ public final class VectorBackend implements KernelBackend {
       float b0 = a0.reduceLanes(VectorOperators.ADD), b1 = a1.reduceLanes(VectorOperators.ADD);
       float b2 = a2.reduceLanes(VectorOperators.ADD), b3 = a3.reduceLanes(VectorOperators.ADD);
       for (; c < c1; c++) {
-        float wc = fp8Weight(data, rowByte + c);
+        float wc = fp8Weight(block, rowByte + c);
         b0 += wc * x[x0 + c];
         b1 += wc * x[x1 + c];
         b2 += wc * x[x2 + c];
@@ -635,11 +642,11 @@ public final class VectorBackend implements KernelBackend {
   }
 
   /** Rows {@code r .. r+3} against token {@code t}: four independent chains, one activation load. */
-  private static void fp8Rows4Dot1(WeightMatrix w, ByteBuffer data, int r, float[] x, int t, float[] y) {
+  private static void fp8Rows4Dot1(WeightMatrix w, byte[] block, int i, int r, float[] x, int t, float[] y) {
     int rows = w.rows();
     int cols = w.cols();
     int stored = w.rowOffset() + r;
-    int q0 = Math.toIntExact((long) stored * cols), q1 = q0 + cols, q2 = q1 + cols, q3 = q2 + cols;
+    int q0 = i * cols, q1 = q0 + cols, q2 = q1 + cols, q3 = q2 + cols;
     int xo = t * cols;
     float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
     for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
@@ -648,19 +655,19 @@ public final class VectorBackend implements KernelBackend {
       int c = c0;
       for (; c + L <= c1; c += L) {
         FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-        a0 = fp8Weights(data, q0 + c).fma(xv, a0);
-        a1 = fp8Weights(data, q1 + c).fma(xv, a1);
-        a2 = fp8Weights(data, q2 + c).fma(xv, a2);
-        a3 = fp8Weights(data, q3 + c).fma(xv, a3);
+        a0 = fp8Weights(block, q0 + c).fma(xv, a0);
+        a1 = fp8Weights(block, q1 + c).fma(xv, a1);
+        a2 = fp8Weights(block, q2 + c).fma(xv, a2);
+        a3 = fp8Weights(block, q3 + c).fma(xv, a3);
       }
       float b0 = a0.reduceLanes(VectorOperators.ADD), b1 = a1.reduceLanes(VectorOperators.ADD);
       float b2 = a2.reduceLanes(VectorOperators.ADD), b3 = a3.reduceLanes(VectorOperators.ADD);
       for (; c < c1; c++) {
         float xc = x[xo + c];
-        b0 += fp8Weight(data, q0 + c) * xc;
-        b1 += fp8Weight(data, q1 + c) * xc;
-        b2 += fp8Weight(data, q2 + c) * xc;
-        b3 += fp8Weight(data, q3 + c) * xc;
+        b0 += fp8Weight(block, q0 + c) * xc;
+        b1 += fp8Weight(block, q1 + c) * xc;
+        b2 += fp8Weight(block, q2 + c) * xc;
+        b3 += fp8Weight(block, q3 + c) * xc;
       }
       s0 += b0 * w.rebiasedScale(stored, b);
       s1 += b1 * w.rebiasedScale(stored + 1, b);
