@@ -22,10 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code 2^-120}, subnormals included; the {@code 2^120} is folded into the block scale. Each
  * 128-column block is reduced to a scalar and scaled.
  *
- * <p>BF16 weights are not read from the mapped buffer by the tiles: each thread bulk-copies a few
- * KiB of rows at a time into its own staging array and the tiles read that, which streams the file
- * at close to the machine's read bandwidth and spares every vector load the buffer's bounds and
- * session checks.
+ * <p>The tiles do not read the mapped weights: each thread bulk-copies 8-16 KiB of rows at a time
+ * into its own staging array and the tiles read that from L1. One bulk copy keeps many cache-line
+ * reads in flight and streams the file at close to the machine's read bandwidth; vector loads
+ * straight from a mapped {@code ByteBuffer} carry a dozen instructions of bounds and session
+ * checks each, which left too few reads in flight (measured: decode at batch 16 on small bf16 went
+ * from 0.48 to 0.55 of the read bandwidth, batch 1 from 0.62 to 0.68).
  *
  * <p>Every token's dot product runs the same instruction sequence whether it is computed alone or
  * in a group of four, so results do not depend on the batch.
@@ -38,14 +40,14 @@ public final class VectorBackend implements KernelBackend {
   private static final int HIGH_HALF = 0xFFFF0000;
   private static final int GROUP = 4;
   /**
-   * Staged block of BF16 weight rows for five or more tokens: with one group of four tokens'
-   * activations it fits in L1. Measured on small bf16 at batch 16: 8 and 16 KiB alike, 32 KiB and
-   * more slower.
+   * Weight bytes staged at a time for five or more tokens, where the arithmetic dominates: with one
+   * group of four tokens' activations they fit in L1 (measured on small bf16 at batch 16: 8 and 16
+   * KiB alike, 32 KiB and more slower).
    */
   private static final int BLOCK_BYTES = 16 << 10;
   /**
-   * Staged block for one to four tokens, where the copy is the whole cost: measured, 4-8 KiB read
-   * fastest (2 KiB and 16 KiB and more were 5-20% slower).
+   * Weight bytes staged at a time for one to four tokens, where reading the weights is most of the
+   * cost: measured, 4-8 KiB blocks read fastest, 2 KiB and 16 KiB or more 5-20% slower.
    */
   private static final int STREAM_BLOCK_BYTES = 8 << 10;
   /** Each thread's staging buffer: weights are bulk-copied here from the mapped file, then computed on. */
@@ -70,11 +72,7 @@ public final class VectorBackend implements KernelBackend {
     switch (w.dtype()) {
       case BF16 -> {
         float[][] split = splitEvenOdd(x, tokens, cols);
-        if (tokens <= GROUP) {
-          pool.parallelFor(chunks, c -> bf16RowsInOrder(w, x, split[0], split[1], tokens, y, c, chunks));
-        } else {
-          pool.parallelFor(chunks, c -> bf16Rows(w, x, split[0], split[1], tokens, y, c, chunks));
-        }
+        pool.parallelFor(chunks, c -> bf16Rows(w, x, split[0], split[1], tokens, y, c, chunks));
       }
       case F8_E4M3 -> pool.parallelFor(chunks, c -> fp8Rows(w, x, tokens, y, c, chunks));
       case F32 -> pool.parallelFor(chunks, c -> f32Rows(w, x, tokens, y, c, chunks));
@@ -95,47 +93,9 @@ public final class VectorBackend implements KernelBackend {
     return new float[][] {even, odd};
   }
 
-  /**
-   * One to four tokens: each weight is read from memory once per call and used at most four times,
-   * so the matmul is bound by that read. Each thread copies its rows in address order, a small
-   * block at a time, into its staging buffer (one bulk copy, which keeps many cache-line reads in
-   * flight), then runs every token over the block from L1, one row at a time. Reading the mapped
-   * buffer directly with vector loads kept too few reads in flight: each load carries a dozen
-   * instructions of buffer checks. Each token count has its own loop: a method that calls several
-   * tiles grows past C2's inlining budget, and a Vector API call that is not inlined boxes its
-   * vectors and runs ten times slower.
-   */
-  private static void bf16RowsInOrder(
-      WeightMatrix w, float[] x, float[] even, float[] odd, int tokens, float[] y, int chunk, int chunks) {
-    int rows = w.rows();
-    int cols = w.cols();
-    int half = cols / 2;
-    int rowBytes = cols * 2;
-    int vectorCols = (cols / (2 * L)) * 2 * L;
-    int r0 = RowSplit.start(chunk, chunks, rows);
-    int r1 = RowSplit.start(chunk + 1, chunks, rows);
-    int blockRows = Math.max(1, STREAM_BLOCK_BYTES / rowBytes);
-    byte[] block = staging(blockRows * rowBytes);
-    for (int r = r0; r < r1; r += blockRows) {
-      int n = Math.min(blockRows, r1 - r);
-      stage(w, r, n, block);
-      switch (tokens) {
-        case 1 -> bf16StreamRows1(block, rowBytes, n, vectorCols, even, odd, half, y, r, rows);
-        case 2 -> bf16StreamRows2(block, rowBytes, n, vectorCols, even, odd, half, y, r, rows);
-        case 3 -> bf16StreamRows3(block, rowBytes, n, vectorCols, even, odd, half, y, r, rows);
-        default -> bf16StreamRows4(block, rowBytes, n, vectorCols, even, odd, half, y, r, rows);
-      }
-    }
-    for (int r = r0; r < r1; r++) {
-      for (int t = 0; t < tokens; t++) {
-        y[t * rows + r] += tail(w, r, x, t, vectorCols);
-      }
-    }
-  }
-
   /** Rows per staged block: as many as fit in {@link #BLOCK_BYTES}, a multiple of four, at least four. */
-  private static int blockRows(int rowBytes) {
-    return Math.max(GROUP, BLOCK_BYTES / rowBytes / GROUP * GROUP);
+  private static int blockRows(int blockBytes, int rowBytes) {
+    return Math.max(GROUP, blockBytes / rowBytes / GROUP * GROUP);
   }
 
   /** This thread's staging buffer, grown to at least {@code bytes}. */
@@ -154,101 +114,6 @@ public final class VectorBackend implements KernelBackend {
     w.data().get(Math.toIntExact((long) (w.rowOffset() + r) * rowBytes), block, 0, n * rowBytes);
   }
 
-  /** Staged rows against one token, each with {@link #bf16Dot1}'s instructions: row {@code i} to {@code y[yRow + i]}. */
-  private static void bf16StreamRows1(
-      byte[] block, int rowBytes, int n, int vectorCols, float[] even, float[] odd, int half, float[] y, int yRow, int rows) {
-    for (int i = 0; i < n; i++) {
-      int rowByte = i * rowBytes;
-      FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-      for (int k = 0; k < vectorCols / 2; k += L) {
-        IntVector pair = bf16Pairs(block, rowByte + 4 * k);
-        FloatVector we = evenWeights(pair);
-        FloatVector wo = oddWeights(pair);
-        e0 = we.fma(FloatVector.fromArray(F, even, k), e0);
-        o0 = wo.fma(FloatVector.fromArray(F, odd, k), o0);
-      }
-      y[yRow + i] = e0.add(o0).reduceLanes(VectorOperators.ADD);
-    }
-  }
-
-  /** {@link #bf16StreamRows1} for two tokens ({@code half} apart in {@code even}/{@code odd}, {@code rows} apart in y). */
-  private static void bf16StreamRows2(
-      byte[] block, int rowBytes, int n, int vectorCols, float[] even, float[] odd, int half, float[] y, int yRow, int rows) {
-    int x1 = half;
-    for (int i = 0; i < n; i++) {
-      int rowByte = i * rowBytes;
-      FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-      FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-      for (int k = 0; k < vectorCols / 2; k += L) {
-        IntVector pair = bf16Pairs(block, rowByte + 4 * k);
-        FloatVector we = evenWeights(pair);
-        FloatVector wo = oddWeights(pair);
-        e0 = we.fma(FloatVector.fromArray(F, even, k), e0);
-        o0 = wo.fma(FloatVector.fromArray(F, odd, k), o0);
-        e1 = we.fma(FloatVector.fromArray(F, even, x1 + k), e1);
-        o1 = wo.fma(FloatVector.fromArray(F, odd, x1 + k), o1);
-      }
-      y[yRow + i] = e0.add(o0).reduceLanes(VectorOperators.ADD);
-      y[rows + yRow + i] = e1.add(o1).reduceLanes(VectorOperators.ADD);
-    }
-  }
-
-  /** {@link #bf16StreamRows1} for three tokens ({@code half} apart in {@code even}/{@code odd}, {@code rows} apart in y). */
-  private static void bf16StreamRows3(
-      byte[] block, int rowBytes, int n, int vectorCols, float[] even, float[] odd, int half, float[] y, int yRow, int rows) {
-    int x1 = half, x2 = 2 * half;
-    for (int i = 0; i < n; i++) {
-      int rowByte = i * rowBytes;
-      FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-      FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-      FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
-      for (int k = 0; k < vectorCols / 2; k += L) {
-        IntVector pair = bf16Pairs(block, rowByte + 4 * k);
-        FloatVector we = evenWeights(pair);
-        FloatVector wo = oddWeights(pair);
-        e0 = we.fma(FloatVector.fromArray(F, even, k), e0);
-        o0 = wo.fma(FloatVector.fromArray(F, odd, k), o0);
-        e1 = we.fma(FloatVector.fromArray(F, even, x1 + k), e1);
-        o1 = wo.fma(FloatVector.fromArray(F, odd, x1 + k), o1);
-        e2 = we.fma(FloatVector.fromArray(F, even, x2 + k), e2);
-        o2 = wo.fma(FloatVector.fromArray(F, odd, x2 + k), o2);
-      }
-      y[yRow + i] = e0.add(o0).reduceLanes(VectorOperators.ADD);
-      y[rows + yRow + i] = e1.add(o1).reduceLanes(VectorOperators.ADD);
-      y[2 * rows + yRow + i] = e2.add(o2).reduceLanes(VectorOperators.ADD);
-    }
-  }
-
-  /** {@link #bf16StreamRows1} for four tokens ({@code half} apart in {@code even}/{@code odd}, {@code rows} apart in y). */
-  private static void bf16StreamRows4(
-      byte[] block, int rowBytes, int n, int vectorCols, float[] even, float[] odd, int half, float[] y, int yRow, int rows) {
-    int x1 = half, x2 = 2 * half, x3 = 3 * half;
-    for (int i = 0; i < n; i++) {
-      int rowByte = i * rowBytes;
-      FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-      FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-      FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
-      FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
-      for (int k = 0; k < vectorCols / 2; k += L) {
-        IntVector pair = bf16Pairs(block, rowByte + 4 * k);
-        FloatVector we = evenWeights(pair);
-        FloatVector wo = oddWeights(pair);
-        e0 = we.fma(FloatVector.fromArray(F, even, k), e0);
-        o0 = wo.fma(FloatVector.fromArray(F, odd, k), o0);
-        e1 = we.fma(FloatVector.fromArray(F, even, x1 + k), e1);
-        o1 = wo.fma(FloatVector.fromArray(F, odd, x1 + k), o1);
-        e2 = we.fma(FloatVector.fromArray(F, even, x2 + k), e2);
-        o2 = wo.fma(FloatVector.fromArray(F, odd, x2 + k), o2);
-        e3 = we.fma(FloatVector.fromArray(F, even, x3 + k), e3);
-        o3 = wo.fma(FloatVector.fromArray(F, odd, x3 + k), o3);
-      }
-      y[yRow + i] = e0.add(o0).reduceLanes(VectorOperators.ADD);
-      y[rows + yRow + i] = e1.add(o1).reduceLanes(VectorOperators.ADD);
-      y[2 * rows + yRow + i] = e2.add(o2).reduceLanes(VectorOperators.ADD);
-      y[3 * rows + yRow + i] = e3.add(o3).reduceLanes(VectorOperators.ADD);
-    }
-  }
-
   private static void bf16Rows(
       WeightMatrix w, float[] x, float[] even, float[] odd, int tokens, float[] y, int chunk, int chunks) {
     int rows = w.rows();
@@ -256,7 +121,7 @@ public final class VectorBackend implements KernelBackend {
     int vectorCols = (w.cols() / (2 * L)) * 2 * L; // columns covered by whole int vectors
     int r0 = RowSplit.start(chunk, chunks, rows);
     int r1 = RowSplit.start(chunk + 1, chunks, rows);
-    int blockRows = blockRows(rowBytes);
+    int blockRows = blockRows(tokens <= GROUP ? STREAM_BLOCK_BYTES : BLOCK_BYTES, rowBytes);
     byte[] block = staging(blockRows * rowBytes);
     for (int r = r0; r < r1; r += blockRows) {
       int n = Math.min(blockRows, r1 - r);
@@ -270,7 +135,11 @@ public final class VectorBackend implements KernelBackend {
     }
   }
 
-  /** Five or more tokens against {@code n} staged rows whose outputs start at row {@code yRow}. */
+  /**
+   * All tokens against {@code n} staged rows whose outputs start at row {@code yRow}: groups of four
+   * tokens two rows at a time, then the last one to three tokens four rows at a time (more
+   * independent accumulator chains, and each activation load feeds four rows).
+   */
   private static void bf16Block(
       byte[] block, int rowBytes, int n, int vectorCols, float[] even, float[] odd, int tokens, float[] y, int yRow,
       int rows) {
@@ -288,9 +157,8 @@ public final class VectorBackend implements KernelBackend {
       }
     }
     int i;
-    // the remaining one to three tokens, four rows per pass: one token alone has only two
-    // dependent accumulator chains, four rows give eight and share the activation loads; a pair
-    // of tokens also shares each decoded weight vector
+    // the remaining one to three tokens (routed experts mostly see one to three), four rows per
+    // pass; a pair of tokens also shares each decoded weight vector
     int t = groupedTokens;
     for (; t + 2 <= tokens; t += 2) {
       for (i = 0; i + GROUP <= n; i += GROUP) {
@@ -537,7 +405,7 @@ public final class VectorBackend implements KernelBackend {
     int r0 = RowSplit.start(chunk, chunks, rows);
     int r1 = RowSplit.start(chunk + 1, chunks, rows);
     int groupedTokens = tokens - tokens % GROUP;
-    int blockRows = tokens < 2 * GROUP ? Math.max(1, STREAM_BLOCK_BYTES / cols) : blockRows(cols);
+    int blockRows = blockRows(tokens <= GROUP ? STREAM_BLOCK_BYTES : BLOCK_BYTES, cols);
     byte[] block = staging(blockRows * cols);
     for (int rb = r0; rb < r1; rb += blockRows) {
       int n = Math.min(blockRows, r1 - rb);

@@ -46,8 +46,8 @@ class KernelBackendTest {
     Random random = new Random(5);
     int cols = 520;
     WeightMatrix w = RandomWeights.matrix(dtype, rows, cols, random);
-    // every path: one to seven tokens stream the rows in order, eight and more go in groups of four
-    // with a remainder of one to three
+    // every path: small staged blocks for one to four tokens, larger ones from five, groups of four
+    // tokens with a remainder of one to three, and rows past the last whole tile
     for (int tokens : new int[] {2, 3, 4, 5, 7, 8, 9, 10, 11, 16, 19}) {
       float[] x = new float[tokens * cols];
       for (int i = 0; i < x.length; i++) {
