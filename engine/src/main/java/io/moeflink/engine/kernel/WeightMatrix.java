@@ -142,6 +142,18 @@ public final class WeightMatrix {
     };
   }
 
+  /**
+   * {@code sum over c in [from, cols) of get(row, c) * x[xOffset + c]}, in column order: the columns
+   * of a row that the vector tiles leave over.
+   */
+  float dotColumnsFrom(int row, int from, float[] x, int xOffset) {
+    float sum = 0f;
+    for (int c = from; c < cols; c++) {
+      sum += get(row, c) * x[xOffset + c];
+    }
+    return sum;
+  }
+
   /** Decodes row {@code row} into {@code dst[0..cols)}. */
   public void decodeRow(int row, float[] dst) {
     for (int c = 0; c < cols; c++) {
