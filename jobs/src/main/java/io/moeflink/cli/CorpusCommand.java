@@ -67,6 +67,7 @@ final class CorpusCommand extends CorpusJobOptions implements Callable<Integer> 
         }
       }
       bar.stepTo(progress.records());
+      bar.setExtraMessage(String.format(java.util.Locale.ROOT, " %.1f tokens/s", tokensPerSecond(progress, start)));
     }
     job.getJobExecutionResult().get();
     double seconds = (System.nanoTime() - start) / 1e9;
