@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * FP8 E4M3 matmul tiles on the Vector API, reading {@link StagedRows staged} weight rows. {@code
  * (code & 0x7F) << 20 | sign} placed in F32 bits is the value times {@code 2^-120}, subnormals
- * included; the {@code 2^120} is folded into the block scale. Each 128-column block is reduced to a
- * scalar and scaled, in the same order in every tile.
+ * included; the {@code 2^120} is folded into the block scale. Each 128-column block's vector sum
+ * is scaled lane-wise into a running total that is reduced once per row, in the same order in
+ * every tile.
  */
 final class Fp8Tiles {
   private Fp8Tiles() {}
@@ -65,17 +66,20 @@ final class Fp8Tiles {
   }
 
   /**
-   * Row {@code r} (staged row {@code i} of {@code block}) against token {@code t}: per 128-column
-   * block a vector sum reduced to a scalar,
-   * plus the block's last columns one by one, times the block scale. The reference order that
-   * {@link #fp8Dot4} and {@link #fp8Rows4Dot1} repeat instruction for instruction.
+   * Row {@code r} (staged row {@code i} of {@code block}) against token {@code t}. Per 128-column
+   * block: a vector sum of the whole vectors, times the block scale added lane-wise to a running
+   * vector total, and the block's last columns summed one by one, times the scale, into a scalar.
+   * The total is reduced once at the end of the row, not once per block (a reduction costs as much
+   * as the block's eight FMAs). The order that {@link #fp8Dot4} and {@link #fp8Rows4Dot1} repeat
+   * instruction for instruction.
    */
   private static float fp8Dot1(WeightMatrix w, byte[] block, int i, int r, float[] x, int t) {
     int cols = w.cols();
     int stored = w.rowOffset() + r;
     int rowByte = i * cols;
     int xo = t * cols;
-    float sum = 0f;
+    FloatVector total = FloatVector.zero(F);
+    float tails = 0f;
     for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
       int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
       FloatVector acc = FloatVector.zero(F);
@@ -83,13 +87,15 @@ final class Fp8Tiles {
       for (; c + L <= c1; c += L) {
         acc = fp8Weights(block, rowByte + c).fma(FloatVector.fromArray(F, x, xo + c), acc);
       }
-      float blockSum = acc.reduceLanes(VectorOperators.ADD);
+      float tail = 0f;
       for (; c < c1; c++) {
-        blockSum += fp8Weight(block, rowByte + c) * x[xo + c];
+        tail += fp8Weight(block, rowByte + c) * x[xo + c];
       }
-      sum += blockSum * w.rebiasedScale(stored, b);
+      float scale = w.rebiasedScale(stored, b);
+      total = acc.fma(FloatVector.broadcast(F, scale), total);
+      tails += tail * scale;
     }
-    return sum;
+    return total.reduceLanes(VectorOperators.ADD) + tails;
   }
 
   /** Row {@code r} against tokens {@code t .. t+3}: each weight vector decoded once for four. */
@@ -99,7 +105,8 @@ final class Fp8Tiles {
     int stored = w.rowOffset() + r;
     int rowByte = i * cols;
     int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-    float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+    FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+    float u0 = 0f, u1 = 0f, u2 = 0f, u3 = 0f;
     for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
       int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
       FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
@@ -111,8 +118,7 @@ final class Fp8Tiles {
         a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
         a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
       }
-      float b0 = a0.reduceLanes(VectorOperators.ADD), b1 = a1.reduceLanes(VectorOperators.ADD);
-      float b2 = a2.reduceLanes(VectorOperators.ADD), b3 = a3.reduceLanes(VectorOperators.ADD);
+      float b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
       for (; c < c1; c++) {
         float wc = fp8Weight(block, rowByte + c);
         b0 += wc * x[x0 + c];
@@ -121,15 +127,19 @@ final class Fp8Tiles {
         b3 += wc * x[x3 + c];
       }
       float scale = w.rebiasedScale(stored, b);
-      s0 += b0 * scale;
-      s1 += b1 * scale;
-      s2 += b2 * scale;
-      s3 += b3 * scale;
+      s0 = a0.fma(FloatVector.broadcast(F, scale), s0);
+      s1 = a1.fma(FloatVector.broadcast(F, scale), s1);
+      s2 = a2.fma(FloatVector.broadcast(F, scale), s2);
+      s3 = a3.fma(FloatVector.broadcast(F, scale), s3);
+      u0 += b0 * scale;
+      u1 += b1 * scale;
+      u2 += b2 * scale;
+      u3 += b3 * scale;
     }
-    y[t * rows + r] = s0;
-    y[(t + 1) * rows + r] = s1;
-    y[(t + 2) * rows + r] = s2;
-    y[(t + 3) * rows + r] = s3;
+    y[t * rows + r] = s0.reduceLanes(VectorOperators.ADD) + u0;
+    y[(t + 1) * rows + r] = s1.reduceLanes(VectorOperators.ADD) + u1;
+    y[(t + 2) * rows + r] = s2.reduceLanes(VectorOperators.ADD) + u2;
+    y[(t + 3) * rows + r] = s3.reduceLanes(VectorOperators.ADD) + u3;
   }
 
   /** Rows {@code r .. r+3} against token {@code t}: four independent chains, one activation load. */
@@ -139,7 +149,8 @@ final class Fp8Tiles {
     int stored = w.rowOffset() + r;
     int q0 = i * cols, q1 = q0 + cols, q2 = q1 + cols, q3 = q2 + cols;
     int xo = t * cols;
-    float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+    FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+    float u0 = 0f, u1 = 0f, u2 = 0f, u3 = 0f;
     for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
       int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
       FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
@@ -151,8 +162,7 @@ final class Fp8Tiles {
         a2 = fp8Weights(block, q2 + c).fma(xv, a2);
         a3 = fp8Weights(block, q3 + c).fma(xv, a3);
       }
-      float b0 = a0.reduceLanes(VectorOperators.ADD), b1 = a1.reduceLanes(VectorOperators.ADD);
-      float b2 = a2.reduceLanes(VectorOperators.ADD), b3 = a3.reduceLanes(VectorOperators.ADD);
+      float b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
       for (; c < c1; c++) {
         float xc = x[xo + c];
         b0 += fp8Weight(block, q0 + c) * xc;
@@ -160,14 +170,20 @@ final class Fp8Tiles {
         b2 += fp8Weight(block, q2 + c) * xc;
         b3 += fp8Weight(block, q3 + c) * xc;
       }
-      s0 += b0 * w.rebiasedScale(stored, b);
-      s1 += b1 * w.rebiasedScale(stored + 1, b);
-      s2 += b2 * w.rebiasedScale(stored + 2, b);
-      s3 += b3 * w.rebiasedScale(stored + 3, b);
+      float k0 = w.rebiasedScale(stored, b), k1 = w.rebiasedScale(stored + 1, b);
+      float k2 = w.rebiasedScale(stored + 2, b), k3 = w.rebiasedScale(stored + 3, b);
+      s0 = a0.fma(FloatVector.broadcast(F, k0), s0);
+      s1 = a1.fma(FloatVector.broadcast(F, k1), s1);
+      s2 = a2.fma(FloatVector.broadcast(F, k2), s2);
+      s3 = a3.fma(FloatVector.broadcast(F, k3), s3);
+      u0 += b0 * k0;
+      u1 += b1 * k1;
+      u2 += b2 * k2;
+      u3 += b3 * k3;
     }
-    y[t * rows + r] = s0;
-    y[t * rows + r + 1] = s1;
-    y[t * rows + r + 2] = s2;
-    y[t * rows + r + 3] = s3;
+    y[t * rows + r] = s0.reduceLanes(VectorOperators.ADD) + u0;
+    y[t * rows + r + 1] = s1.reduceLanes(VectorOperators.ADD) + u1;
+    y[t * rows + r + 2] = s2.reduceLanes(VectorOperators.ADD) + u2;
+    y[t * rows + r + 3] = s3.reduceLanes(VectorOperators.ADD) + u3;
   }
 }
