@@ -20,6 +20,8 @@ import jdk.incubator.vector.VectorOperators;
  * every tile.
  */
 final class Fp8Tiles {
+  /** Bit 31 and bits 20-26: where a code's sign and low seven bits go in the F32 bits. */
+  private static final int SIGN_AND_LOW_SEVEN = 0x87F00000;
   private Fp8Tiles() {}
 
   /** Rows {@code chunk} of {@code chunks} of {@code w} against {@code tokens} tokens. */
@@ -52,11 +54,15 @@ final class Fp8Tiles {
     }
   }
 
-  /** Sixteen (L) E4M3 codes at {@code at} as F32 values times {@code 2^-120}. */
+  /**
+   * Sixteen (L) E4M3 codes at {@code at} as F32 values times {@code 2^-120}: the sign-extended code
+   * shifted left by 20 has the code's seven low bits at 20-26 and copies of its sign at 27-31, so
+   * one mask leaves {@code sign << 31 | (code & 0x7F) << 20}.
+   */
   private static FloatVector fp8Weights(byte[] block, int at) {
     ByteVector codes = ByteVector.fromByteArray(B, block, at, ByteOrder.LITTLE_ENDIAN);
     IntVector wide = (IntVector) codes.convertShape(VectorOperators.B2I, I, 0);
-    return wide.and(0x7F).lanewise(VectorOperators.LSHL, 20).or(wide.and(0x80000000)).reinterpretAsFloats();
+    return wide.lanewise(VectorOperators.LSHL, 20).and(SIGN_AND_LOW_SEVEN).reinterpretAsFloats();
   }
 
   /** One E4M3 code as an F32 value times {@code 2^-120}, for the columns past the last vector. */
@@ -83,8 +89,9 @@ final class Fp8Tiles {
     for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
       int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
       FloatVector acc = FloatVector.zero(F);
+      int vectorEnd = c0 + (c1 - c0) / L * L;
       int c = c0;
-      for (; c + L <= c1; c += L) {
+      for (; c < vectorEnd; c += L) {
         acc = fp8Weights(block, rowByte + c).fma(FloatVector.fromArray(F, x, xo + c), acc);
       }
       float tail = 0f;
@@ -110,8 +117,9 @@ final class Fp8Tiles {
     for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
       int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
       FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+      int vectorEnd = c0 + (c1 - c0) / L * L;
       int c = c0;
-      for (; c + L <= c1; c += L) {
+      for (; c < vectorEnd; c += L) {
         FloatVector wv = fp8Weights(block, rowByte + c);
         a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
         a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
@@ -154,8 +162,9 @@ final class Fp8Tiles {
     for (int b = 0, c0 = 0; c0 < cols; b++, c0 += WeightMatrix.FP8_BLOCK) {
       int c1 = Math.min(cols, c0 + WeightMatrix.FP8_BLOCK);
       FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+      int vectorEnd = c0 + (c1 - c0) / L * L;
       int c = c0;
-      for (; c + L <= c1; c += L) {
+      for (; c < vectorEnd; c += L) {
         FloatVector xv = FloatVector.fromArray(F, x, xo + c);
         a0 = fp8Weights(block, q0 + c).fma(xv, a0);
         a1 = fp8Weights(block, q1 + c).fma(xv, a1);
