@@ -36,8 +36,9 @@ final class Fp8Tiles {
     for (int rb = r0; rb < r1; rb += blockRows) {
       int n = Math.min(blockRows, r1 - rb);
       StagedRows.copy(w, rb, n, block);
-      for (int i = 0; i < n; i++) {
-        for (int t = 0; t < groupedTokens; t += GROUP) {
+      // token groups outside: a group's activations stay in L1 while the block's rows pass
+      for (int t = 0; t < groupedTokens; t += GROUP) {
+        for (int i = 0; i < n; i++) {
           fp8Dot4(w, block, i, rb + i, x, t, y);
         }
       }
