@@ -12,7 +12,8 @@ import java.util.Map;
  * MoE layer and returns its dispatch, grouped by destination shard; {@link #accept} takes each
  * shard's raw expert outputs; once all have arrived the owner combines them (ascending expert id,
  * then the shared experts) and the next {@code advance()} continues. When {@code advance()}
- * returns {@code null} the pass is complete and {@link #logits(int)} is available.
+ * returns {@code null} the pass is complete and {@link #logits(int)} is available. A caller whose
+ * shards compute elsewhere calls {@link #runSharedExperts()} while it waits.
  *
  * <p>The transport is not this class's business: {@link LocalExchange} calls in-process shards,
  * the Flink operators send the batches over the network. Both compute exactly the same numbers.
@@ -34,19 +35,20 @@ public final class ForwardPass {
   private Pending pending;
   private float[][] logits; // (chunks)(V), null for chunks that want none
 
-  /** The MoE layer in flight: routing, shared-expert output and the results received so far. */
+  /** The MoE layer in flight: routing, its input, shared-expert output and the results received so far. */
   private static final class Pending {
     final MoeDispatch dispatch;
     final Routing routing;
-    final float[] shared; // (rows, D) or null
+    final float[] ffnInput; // (rows, D): what the shared experts read
+    float[] shared; // (rows, D) once computed; stays null for a layer without shared experts
     final int[] resultRow; // (rows * k) row of pair (t, j) in its shard's result
     final ExpertResult[] results; // (shards)
     int missing;
 
-    Pending(MoeDispatch dispatch, Routing routing, float[] shared, int[] resultRow) {
+    Pending(MoeDispatch dispatch, Routing routing, float[] ffnInput, int[] resultRow) {
       this.dispatch = dispatch;
       this.routing = routing;
-      this.shared = shared;
+      this.ffnInput = ffnInput;
       this.resultRow = resultRow;
       this.results = new ExpertResult[dispatch.batches().length];
       this.missing = dispatch.shardsInvolved();
@@ -122,8 +124,7 @@ public final class ForwardPass {
         continue;
       }
       Routing routing = l.router().route(kernels, x, rows);
-      float[] shared = l.sharedExperts() == null ? null : l.sharedExperts().forward(kernels, x, rows);
-      pending = dispatch(x, routing, shared);
+      pending = dispatch(x, routing);
       if (pending.missing == 0) {
         throw new IllegalStateException("Layer " + layer + " routed no token to any shard");
       }
@@ -134,7 +135,7 @@ public final class ForwardPass {
   }
 
   /** Groups each token's experts by shard: each token goes once to each shard it needs. */
-  private Pending dispatch(float[] x, Routing routing, float[] shared) {
+  private Pending dispatch(float[] x, Routing routing) {
     int d = config.hiddenSize();
     int k = routing.k();
     int shards = placement.shards();
@@ -187,7 +188,23 @@ public final class ForwardPass {
         batches[s] = new ExpertBatch(layer, tokenCount[s], hiddenOf[s], offsets[s], ids[s]);
       }
     }
-    return new Pending(new MoeDispatch(layer, batches), routing, shared, resultRow);
+    return new Pending(new MoeDispatch(layer, batches), routing, x, resultRow);
+  }
+
+  /**
+   * Runs the shared experts of the MoE layer in flight, if it has any and they have not run yet. A
+   * caller that sends the dispatch to remote shards calls this while they compute, so the shared
+   * experts overlap the routed ones; otherwise the layer runs them when its last result arrives.
+   * Either way the sum is the same, bit for bit.
+   */
+  public void runSharedExperts() {
+    if (pending == null) {
+      throw new IllegalStateException("No MoE layer is in flight");
+    }
+    Mlp shared = model.layer(layer).sharedExperts();
+    if (shared != null && pending.shared == null) {
+      pending.shared = shared.forward(kernels, pending.ffnInput, rows);
+    }
   }
 
   /** Stores shard {@code shard}'s result; when the last one arrives, combines the layer. */
@@ -224,6 +241,7 @@ public final class ForwardPass {
 
   /** {@code h += (sum_e w_e * expert_e(x)) + shared(x)}, experts summed in ascending id. */
   private void combine() {
+    runSharedExperts();
     int d = config.hiddenSize();
     int k = pending.routing.k();
     float[] y = new float[d];

@@ -92,6 +92,37 @@ class DeterminismTest {
     }
   }
 
+  /**
+   * The Flink operator runs a layer's shared experts while the shards compute, the engine alone
+   * when the last result arrives; the logits are the same bits.
+   */
+  @Test
+  void sharedExpertsRunWhileShardsComputeGiveTheSameLogits() {
+    ExpertPlacement placement = balanced(2);
+    List<ExpertShard> shards = List.of(
+        ExpertShard.load(model.checkpoint(), model.config(), placement, 0),
+        ExpertShard.load(model.checkpoint(), model.config(), placement, 1));
+    ForwardPass early = new ForwardPass(model, placement, List.of(new SequenceChunk(new LatentKvCache(model.config()), PROMPT, true)));
+    MoeDispatch dispatch;
+    int layers = 0;
+    while ((dispatch = early.advance()) != null) {
+      early.runSharedExperts();
+      early.runSharedExperts(); // a second call changes nothing
+      ExpertBatch[] batches = dispatch.batches();
+      for (int s = 0; s < batches.length; s++) {
+        if (batches[s] != null) {
+          early.accept(s, shards.get(s).compute(model.kernels(), batches[s]));
+        }
+      }
+      layers++;
+    }
+    assertThat(layers).isEqualTo(model.config().numHiddenLayers() - model.config().firstKDenseReplace());
+    assertBitwiseEqual(early.logits(0), last(run(model, placement, new int[][] {PROMPT})), "shared experts early vs at combine");
+    org.assertj.core.api.Assertions.assertThatThrownBy(early::runSharedExperts)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("No MoE layer is in flight");
+  }
+
   @Test
   void logitsDoNotDependOnThePlacement() {
     Random random = new Random(7);

@@ -209,6 +209,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
       MoeDispatch dispatch = current.pass().advance();
       if (dispatch != null) {
         send(dispatch);
+        current.pass().runSharedExperts(); // while the shards compute the routed experts
         return;
       }
       completeStep();
