@@ -58,6 +58,9 @@ final class Bf16Tiles {
       StagedRows.copy(w, r, n, block);
       bf16Block(block, rowBytes, n, vectorCols, even, odd, tokens, y, r, rows);
     }
+    if (vectorCols == w.cols()) {
+      return; // no leftover columns (every DeepSeek-V3 matrix): skip a pass over rows x tokens
+    }
     for (int r = r0; r < r1; r++) {
       for (int t = 0; t < tokens; t++) {
         y[t * rows + r] += w.dotColumnsFrom(r, vectorCols, x, t * w.cols());

@@ -29,12 +29,7 @@ public final class ScalarBackend implements KernelBackend {
           int r1 = RowSplit.start(chunk + 1, chunks, rows);
           for (int r = RowSplit.start(chunk, chunks, rows); r < r1; r++) {
             for (int t = 0; t < tokens; t++) {
-              float sum = 0f;
-              int xo = t * cols;
-              for (int c = 0; c < cols; c++) {
-                sum += w.get(r, c) * x[xo + c];
-              }
-              y[t * rows + r] = sum;
+              y[t * rows + r] = w.dotColumnsFrom(r, 0, x, t * cols);
             }
           }
         });

@@ -1,11 +1,13 @@
 package io.moeflink.engine.kernel;
 
+import static io.moeflink.engine.kernel.Lanes.F;
+import static io.moeflink.engine.kernel.Lanes.L;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Kernels on the Vector API ({@code jdk.incubator.vector}): {@link Bf16Tiles} and {@link Fp8Tiles}
@@ -17,9 +19,6 @@ import jdk.incubator.vector.VectorSpecies;
  * in a group of four, so results do not depend on the batch.
  */
 public final class VectorBackend implements KernelBackend {
-  private static final VectorSpecies<Float> F = Lanes.F;
-  private static final int L = Lanes.L;
-
   private final WorkerPool pool;
 
   public VectorBackend(int threads) {

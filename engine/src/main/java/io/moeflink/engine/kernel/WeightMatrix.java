@@ -144,7 +144,7 @@ public final class WeightMatrix {
 
   /**
    * {@code sum over c in [from, cols) of get(row, c) * x[xOffset + c]}, in column order: the columns
-   * of a row that the vector tiles leave over.
+   * of a row that the vector tiles leave over, or from column 0 the scalar reference's dot product.
    */
   float dotColumnsFrom(int row, int from, float[] x, int xOffset) {
     float sum = 0f;
