@@ -161,7 +161,7 @@ class K8sManifestsTest {
     String flinkVersion = pomProperty("flink.version");
     Matcher image = Pattern.compile("(?m)^ARG FLINK_IMAGE=flink:(\\S+)$").matcher(Files.readString(DOCKERFILE));
     assertThat(image.find()).as("ARG FLINK_IMAGE in the Dockerfile").isTrue();
-    assertThat(image.group(1)).startsWith(flinkVersion + "-").contains("java17");
+    assertThat(image.group(1)).startsWith(flinkVersion + "-").contains("java21");
     String[] majorMinor = flinkVersion.split("\\.");
     for (ObjectNode deployment : flinkDeployments(overlay)) {
       assertThat(deployment.at("/spec/flinkVersion").asText()).as(id(deployment))

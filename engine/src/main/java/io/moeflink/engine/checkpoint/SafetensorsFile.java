@@ -201,6 +201,25 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
+  /** Reads tensor {@code t}'s bytes from {@code offset} into {@code dst}, to its limit, from the file itself. */
+  void read(TensorInfo t, long offset, ByteBuffer dst) {
+    if (offset < 0 || offset + dst.remaining() > t.end() - t.begin()) {
+      throw new IndexOutOfBoundsException("Bytes [" + offset + ", " + (offset + dst.remaining()) + ") of " + t.name());
+    }
+    try {
+      long at = dataStart + t.begin() + offset;
+      while (dst.hasRemaining()) {
+        int n = channel.read(dst, at);
+        if (n < 0) {
+          throw new CheckpointException("Unexpected end of " + fileName() + " in tensor " + t.name());
+        }
+        at += n;
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("Cannot read tensor " + t.name() + " from " + path, e);
+    }
+  }
+
   /** The tensors in this file, by name. */
   public Map<String, TensorInfo> tensors() {
     return tensors;

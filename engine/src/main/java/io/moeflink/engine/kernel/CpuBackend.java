@@ -205,8 +205,8 @@ abstract class CpuBackend implements KernelBackend {
       int ro = queryRope.at(i, h, 0);
       float max = Float.NEGATIVE_INFINITY;
       for (int t = 0; t < length; t++) {
-        float s = dot(ql, qo, latents, t * rank, rank) + dot(q, ro, ropeKeys, t * ropeDim, ropeDim);
-        scores[t] = s * scale;
+        // one sum over the latent and the rotary key (Dot16's two-segment order)
+        scores[t] = Dot16.scalar(ql, qo, latents, t * rank, rank, q, ro, ropeKeys, t * ropeDim, ropeDim) * scale;
         max = Math.max(max, scores[t]);
       }
       float sum = 0f;

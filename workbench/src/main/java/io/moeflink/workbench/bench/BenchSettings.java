@@ -9,24 +9,26 @@ import java.util.Arrays;
  * @param promptTokens tokens each decode sequence is prefilled with before the timed steps
  * @param warmupSteps decode steps run and discarded before timing (JIT, page cache)
  * @param steps timed decode steps per batch size; the median is reported
- * @param prefillTokens tokens of the single long prefill prompt (0 skips it)
+ * @param prefillLengths tokens of each single-prompt prefill, e.g. {@code [512, 2048]} (empty skips them)
  * @param prefillPrompts number of prompts in the batched prefill (0 skips it)
  * @param prefillPromptTokens tokens of each batched prefill prompt
  * @param prefillRepeats timed repetitions of each prefill; the median is reported
  * @param bandwidthBytes size of the array the read-bandwidth probe streams
  * @param bandwidthPasses timed passes over it; the median is reported
+ * @param fmaPasses timed passes of the FMA probe; the median is reported
  */
 public record BenchSettings(
     int[] decodeBatches,
     int promptTokens,
     int warmupSteps,
     int steps,
-    int prefillTokens,
+    int[] prefillLengths,
     int prefillPrompts,
     int prefillPromptTokens,
     int prefillRepeats,
     long bandwidthBytes,
-    int bandwidthPasses) {
+    int bandwidthPasses,
+    int fmaPasses) {
 
   /** 2 GiB: far past any last-level cache, so the probe reads DRAM as the weights do. */
   public static final long DEFAULT_BANDWIDTH_BYTES = 2L << 30;
@@ -39,7 +41,10 @@ public record BenchSettings(
     requirePositive("prompt tokens", promptTokens);
     requireNonNegative("warm-up steps", warmupSteps);
     requirePositive("steps", steps);
-    requireNonNegative("prefill tokens", prefillTokens);
+    prefillLengths = prefillLengths.clone();
+    for (int p : prefillLengths) {
+      requirePositive("prefill length", p);
+    }
     requireNonNegative("prefill prompts", prefillPrompts);
     if (prefillPrompts > 0) {
       requirePositive("prefill prompt tokens", prefillPromptTokens);
@@ -47,11 +52,18 @@ public record BenchSettings(
     requirePositive("prefill repeats", prefillRepeats);
     requirePositive("bandwidth bytes", bandwidthBytes);
     requirePositive("bandwidth passes", bandwidthPasses);
+    requirePositive("FMA probe passes", fmaPasses);
   }
 
-  /** The benchmark: batches 1 and 16, one 512-token and four 128-token prefills. */
+  /** The benchmark: batches 1, 16 and 64, prefills of 1 x 512, 1 x 2048 and 4 x 128 tokens. */
   public static BenchSettings defaults() {
-    return new BenchSettings(new int[] {1, 16}, 16, 5, 20, 512, 4, 128, 3, DEFAULT_BANDWIDTH_BYTES, 7);
+    return new BenchSettings(new int[] {1, 16, 64}, 16, 5, 20, new int[] {512, 2048}, 4, 128, 3, DEFAULT_BANDWIDTH_BYTES,
+        7, 5);
+  }
+
+  @Override
+  public int[] prefillLengths() {
+    return prefillLengths.clone();
   }
 
   @Override
@@ -78,12 +90,13 @@ public record BenchSettings(
         && promptTokens == s.promptTokens
         && warmupSteps == s.warmupSteps
         && steps == s.steps
-        && prefillTokens == s.prefillTokens
+        && Arrays.equals(prefillLengths, s.prefillLengths)
         && prefillPrompts == s.prefillPrompts
         && prefillPromptTokens == s.prefillPromptTokens
         && prefillRepeats == s.prefillRepeats
         && bandwidthBytes == s.bandwidthBytes
-        && bandwidthPasses == s.bandwidthPasses;
+        && bandwidthPasses == s.bandwidthPasses
+        && fmaPasses == s.fmaPasses;
   }
 
   @Override
@@ -94,8 +107,8 @@ public record BenchSettings(
   @Override
   public String toString() {
     return "BenchSettings[batches=" + Arrays.toString(decodeBatches) + ", promptTokens=" + promptTokens + ", warmup="
-        + warmupSteps + ", steps=" + steps + ", prefill=" + prefillTokens + " + " + prefillPrompts + "x"
+        + warmupSteps + ", steps=" + steps + ", prefill=" + Arrays.toString(prefillLengths) + " + " + prefillPrompts + "x"
         + prefillPromptTokens + ", repeats=" + prefillRepeats + ", bandwidth=" + bandwidthBytes + "B x "
-        + bandwidthPasses + "]";
+        + bandwidthPasses + ", fma passes=" + fmaPasses + "]";
   }
 }

@@ -10,10 +10,11 @@ package io.moeflink.workbench.bench;
  * @param denseBytesPerStep the dense part of it
  * @param expertsPerLayer distinct routed experts touched per MoE layer, averaged
  * @param limit the read bandwidth measured between this configuration's steps
+ * @param flopsPerStep floating-point operations of a step ({@link FlopCount})
  */
 public record DecodeMeasurement(
     int batch, int steps, long medianStepNanos, double bytesPerStep, long denseBytesPerStep,
-    double expertsPerLayer, BandwidthMeasurement limit) {
+    double expertsPerLayer, BandwidthMeasurement limit, double flopsPerStep) {
 
   public double tokensPerSecond() {
     return batch * 1e9 / medianStepNanos;
@@ -22,6 +23,11 @@ public record DecodeMeasurement(
   /** Weight bytes streamed per second at the median step time. */
   public double bytesPerSecond() {
     return bytesPerStep * 1e9 / medianStepNanos;
+  }
+
+  /** Floating-point operations per second at the median step time. */
+  public double flopsPerSecond() {
+    return flopsPerStep * 1e9 / medianStepNanos;
   }
 
   /** Achieved over measured read bandwidth: 1.0 would be a step that only streams its weights. */

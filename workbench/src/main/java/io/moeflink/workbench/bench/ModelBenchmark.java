@@ -41,6 +41,7 @@ public final class ModelBenchmark {
   private final ExpertPlacement placement;
   private final List<ExpertShard> shards;
   private final StepTraffic traffic;
+  private final FlopCount flops;
 
   public ModelBenchmark(Model model, String description) {
     this.model = model;
@@ -49,15 +50,17 @@ public final class ModelBenchmark {
     this.placement = ExpertPlacement.balanced(model.config(), 1);
     this.shards = List.of(ExpertShard.load(model.checkpoint(), model.config(), placement, 0));
     this.traffic = new StepTraffic(model.denseBytesPerStep(), shards);
+    this.flops = new FlopCount(model.config());
   }
 
   /** Runs every measurement {@code settings} asks for. */
   public BenchReport run(BenchSettings settings) {
     ReadBandwidthProbe probe = new ReadBandwidthProbe(ArrayReader.best(), kernels, settings.bandwidthBytes());
     BandwidthMeasurement bandwidth = probe.measure(settings.bandwidthPasses());
+    FmaMeasurement fma = new FmaProbe(kernels).measure(settings.fmaPasses());
     List<PrefillMeasurement> prefill = new ArrayList<>();
-    if (settings.prefillTokens() > 0) {
-      prefill.add(prefill(1, settings.prefillTokens(), settings.prefillRepeats()));
+    for (int length : settings.prefillLengths()) {
+      prefill.add(prefill(1, length, settings.prefillRepeats()));
     }
     if (settings.prefillPrompts() > 0) {
       prefill.add(prefill(settings.prefillPrompts(), settings.prefillPromptTokens(), settings.prefillRepeats()));
@@ -66,7 +69,7 @@ public final class ModelBenchmark {
     for (int batch : settings.decodeBatches()) {
       decode.add(decode(batch, settings, probe));
     }
-    return new BenchReport(description, kernels.name(), kernels.threads(), bandwidth, decode, prefill);
+    return new BenchReport(description, kernels.name(), kernels.threads(), bandwidth, fma, decode, prefill);
   }
 
   /** {@code repeats} timed passes (after one untimed) over fresh sequences. */
@@ -83,7 +86,7 @@ public final class ModelBenchmark {
         nanos[r] = System.nanoTime() - start;
       }
     }
-    return new PrefillMeasurement(prompts, tokensPerPrompt, repeats, Medians.of(nanos));
+    return new PrefillMeasurement(prompts, tokensPerPrompt, repeats, Medians.of(nanos), flops.prefill(prompts, tokensPerPrompt));
   }
 
   /**
@@ -121,8 +124,10 @@ public final class ModelBenchmark {
       }
     }
     int n = settings.steps();
-    return new DecodeMeasurement(
-        batch, n, Medians.of(nanos), bytes / n, model.denseBytesPerStep(), experts / n, probe.of(probeNanos));
+    // the new token at position p attends to p + 1 positions; the timed steps' middle position
+    double positions = settings.promptTokens() + settings.warmupSteps() + n / 2.0 + 1;
+    return new DecodeMeasurement(batch, n, Medians.of(nanos), bytes / n, model.denseBytesPerStep(), experts / n,
+        probe.of(probeNanos), flops.decodeStep(batch, positions));
   }
 
   /** One forward pass through the in-process shards, recording each MoE layer's dispatch. */

@@ -115,7 +115,7 @@ class ModelBenchmarkTest {
 
   @Test
   void reportsEveryConfigurationWithItsBytesAndRatio() {
-    BenchSettings settings = new BenchSettings(new int[] {1, 3}, 4, 1, 2, 6, 2, 3, 1, 1 << 20, 2);
+    BenchSettings settings = new BenchSettings(new int[] {1, 3}, 4, 1, 2, new int[] {6, 9}, 2, 3, 1, 1 << 20, 2, 1);
 
     BenchReport report = new ModelBenchmark(model, "tiny").run(settings);
 
@@ -127,21 +127,32 @@ class ModelBenchmarkTest {
           .isCloseTo(model.denseBytesPerStep() + d.expertsPerLayer() * SHAPE.moeLayers() * expertBytes(), within(1e-3));
       assertThat(d.ratio()).isPositive();
     }
-    assertThat(report.prefill()).extracting(p -> p.prompts() + "x" + p.tokensPerPrompt()).containsExactly("1x6", "2x3");
-    assertThat(report.table()).contains("decode b=1", "decode b=3", "prefill 1x6", "prefill 2x3", "GB/s limit", "ratio");
+    assertThat(report.prefill()).extracting(p -> p.prompts() + "x" + p.tokensPerPrompt())
+        .containsExactly("1x6", "1x9", "2x3");
+    assertThat(report.table()).contains("decode b=1", "decode b=3", "prefill 1x6", "prefill 2x3", "GB/s limit", "ratio",
+        "FMA peak", "FMA frac");
+    assertThat(report.fma().flopsPerSecond()).isPositive();
+    FlopCount count = new FlopCount(model.config());
+    assertThat(report.prefill().get(0).flops()).isEqualTo(count.prefill(1, 6));
+    // prefill: per token every layer's projections, the LM head once, the attention over 1 + 2 + ... + 6 positions
+    assertThat(count.prefill(1, 6)).isEqualTo(6.0 * count.projectionsPerToken() + count.lmHead() + count.attention(21));
+    for (DecodeMeasurement d : report.decode()) {
+      assertThat(d.flopsPerStep()).isGreaterThan(d.batch() * (double) (count.projectionsPerToken() + count.lmHead()));
+    }
     JsonNode json = report.toJson();
     assertThat(json.get("read_bandwidth").get("bytes_per_second").asDouble()).isPositive();
     assertThat(json.get("decode").get(1).fieldNames()).toIterable().contains(
         "batch", "tokens_per_second", "median_step_ns", "bytes_per_step", "experts_per_layer", "bytes_per_second",
-        "limit_bytes_per_second", "ratio");
+        "limit_bytes_per_second", "ratio", "flops_per_step", "fma_peak_fraction");
+    assertThat(json.get("fma_peak").get("flops_per_second").asDouble()).isPositive();
     assertThat(json.get("prefill").get(0).get("tokens_per_second").asDouble()).isPositive();
   }
 
   @Test
   void rejectsSettingsThatMeasureNothing() {
-    assertThatThrownBy(() -> new BenchSettings(new int[] {0}, 4, 1, 2, 6, 2, 3, 1, 1 << 20, 2))
+    assertThatThrownBy(() -> new BenchSettings(new int[] {0}, 4, 1, 2, new int[] {6}, 2, 3, 1, 1 << 20, 2, 1))
         .hasMessageContaining("decode batch is 0");
-    assertThatThrownBy(() -> new BenchSettings(new int[] {1}, 4, 1, 0, 6, 2, 3, 1, 1 << 20, 2))
+    assertThatThrownBy(() -> new BenchSettings(new int[] {1}, 4, 1, 0, new int[] {6}, 2, 3, 1, 1 << 20, 2, 1))
         .hasMessageContaining("steps is 0");
   }
 }
