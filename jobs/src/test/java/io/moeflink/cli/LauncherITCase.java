@@ -42,6 +42,10 @@ class LauncherITCase {
       assertThat(jar.getEntry("com/hubspot/jinjava/Jinjava.class")).isNotNull();
       assertThat(jar.getEntry("com/fasterxml/jackson/dataformat/yaml/YAMLMapper.class")).isNotNull();
       assertThat(jar.getEntry("org/yaml/snakeyaml/Yaml.class")).isNotNull();
+      // The tokenizer is pure Java: no DJL, no native library that would pin the job's class loader.
+      assertThat(jar.stream().map(e -> e.getName()))
+          .noneMatch(name -> name.startsWith("ai/djl/") || name.endsWith(".so") || name.endsWith(".dylib") || name.endsWith(".dll"))
+          .contains("io/moeflink/engine/tokenizer/BpeTokenizer.class");
     }
   }
 
