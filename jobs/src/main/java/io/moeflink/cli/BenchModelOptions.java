@@ -1,6 +1,7 @@
 package io.moeflink.cli;
 
 import io.moeflink.engine.modelgen.ModelGenerator;
+import io.moeflink.jobs.JobPreflight;
 import io.moeflink.engine.modelgen.ModelPreset;
 import io.moeflink.engine.modelgen.WeightFormat;
 import java.io.IOException;
@@ -31,7 +32,12 @@ final class BenchModelOptions {
 
   /** The checkpoint to measure: {@code --model}, or the cached small preset. */
   Path resolve(PrintWriter err, String command) throws IOException {
-    return model != null ? model : cachedSmall(err, command);
+    JobPreflight.backend(backend);
+    if (model != null) {
+      JobPreflight.modelDirectory("--model", model);
+      return model;
+    }
+    return cachedSmall(err, command);
   }
 
   /** The cached small preset, generated first if absent (into a temp dir, then moved). */

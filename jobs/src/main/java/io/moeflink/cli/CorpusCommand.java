@@ -4,6 +4,7 @@ import io.moeflink.jobs.CorpusJob;
 import io.moeflink.jobs.CorpusJobOptions;
 import io.moeflink.jobs.CorpusSize;
 import io.moeflink.jobs.InferencePipeline;
+import io.moeflink.jobs.JobPreflight;
 import io.moeflink.jobs.LatestCheckpoint;
 import io.moeflink.jobs.ProgressBoard;
 import java.io.PrintWriter;
@@ -34,9 +35,7 @@ final class CorpusCommand extends CorpusJobOptions implements Callable<Integer> 
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
-    if (resume && generation.checkpointDir == null) {
-      throw new IllegalArgumentException("--resume needs --checkpoint-dir, where the crashed run kept its checkpoints");
-    }
+    JobPreflight.corpus(this); // input, formats, model, placement: before the job starts
     Configuration config = InferencePipeline.configuration(generation);
     if (resume) {
       Optional<Path> latest = LatestCheckpoint.find(Path.of(java.net.URI.create(InferencePipeline.asUri(generation.checkpointDir))));

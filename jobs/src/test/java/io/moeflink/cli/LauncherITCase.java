@@ -49,6 +49,25 @@ class LauncherITCase {
     }
   }
 
+  @Test
+  void answersMistakesWithOneLineAndExitCode2() throws Exception {
+    String[][] mistakes = {
+        {"generate", "--model", "/missing", "--prompt", "Hi"},
+        {"run", "--model", "/missing", "--requests", "r", "--completions", "c", "--dead-letters", "d"},
+        {"publish", "--bootstrap", "127.0.0.1:1", "--topic", "t", "--input", "/missing.jsonl"},
+        {"corpus", "--model", "/missing", "--input", "/missing.jsonl", "--output", dir.resolve("out").toString()},
+        {"generate", "--bogus"}};
+    for (String[] args : mistakes) {
+      Result r = launch(args);
+      // The JVM itself announces the incubator module on stderr; everything else is ours.
+      List<String> lines = r.output.lines()
+          .filter(l -> !l.isBlank() && !l.startsWith("WARNING: Using incubator modules")).toList();
+      assertThat(r.code).as(String.join(" ", args) + ": " + r.output).isEqualTo(2);
+      assertThat(lines).as(String.join(" ", args)).hasSize(1);
+      assertThat(lines.get(0)).startsWith("moe-flink " + args[0] + ": ").doesNotContain("Exception");
+    }
+  }
+
   private Result launch(String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(ROOT.resolve("bin/moe-flink").toString()));
     command.addAll(List.of(args));
