@@ -1,8 +1,8 @@
 package io.moeflink.cli;
 
-import io.moeflink.engine.bench.BenchReport;
-import io.moeflink.engine.bench.BenchSettings;
-import io.moeflink.engine.bench.ModelBenchmark;
+import io.moeflink.workbench.bench.BenchReport;
+import io.moeflink.workbench.bench.BenchSettings;
+import io.moeflink.workbench.bench.ModelBenchmark;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.model.Model;

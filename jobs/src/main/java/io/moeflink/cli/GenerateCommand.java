@@ -7,6 +7,8 @@ import io.moeflink.engine.generate.GenerationRequest;
 import io.moeflink.engine.generate.GenerationResult;
 import io.moeflink.engine.generate.Generator;
 import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.kernel.BackendKind;
+import io.moeflink.jobs.BackendKindConverter;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.model.Model;
@@ -25,9 +27,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code moe-flink generate}: the engine alone, one prompt, one JSON object on stdout.
@@ -88,8 +90,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--expert-shards", defaultValue = "1", description = "Expert shards (in-process) (default ${DEFAULT-VALUE}).")
   int expertShards;
 
-  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
-  String backend;
+  @Option(names = "--backend", defaultValue = "auto", converter = BackendKindConverter.class,
+      description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
+  BackendKind backend;
 
   @Option(names = "--threads", description = "Kernel threads (default: available processors).")
   Integer threads;

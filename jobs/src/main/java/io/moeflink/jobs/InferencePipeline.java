@@ -45,7 +45,8 @@ public final class InferencePipeline {
         .name("admission")
         .uid("admission");
     DataStream<GenerationOutput> generated = ExpertParallelGeneration.builder()
-        .model(new ModelSpec(g.model, g.backend, g.threads, g.expertShards, g.placement))
+        .model(ModelSpec.builder().modelDir(g.model).backend(g.backend).threads(g.threads).expertShards(g.expertShards)
+            .placement(g.placement).cudaDevice(g.cudaDevice).build())
         .generationParallelism(g.parallelism)
         .limits(new SchedulerLimits(g.maxSequences, g.tokenBudget))
         .build()

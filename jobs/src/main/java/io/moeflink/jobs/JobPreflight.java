@@ -2,9 +2,10 @@ package io.moeflink.jobs;
 
 import io.moeflink.connectors.RecordFormat;
 import io.moeflink.engine.config.ModelConfig;
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.cuda.CudaAvailability;
-import io.moeflink.engine.model.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertPlacement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,6 @@ import java.util.Set;
  */
 public final class JobPreflight {
 
-  private static final Set<String> BACKENDS = Set.of("auto", "vector", "scalar", "cuda");
   private static final Set<String> CORPUS_FORMATS = Set.of("ours", "openai-batch", "avro");
 
   private JobPreflight() {}
@@ -73,17 +73,13 @@ public final class JobPreflight {
     }
   }
 
-  /** {@code auto}, {@code vector} (with the Vector API), {@code scalar}, or {@code cuda} where CUDA works. */
-  public static void backend(String name) {
-    String backend = name.toLowerCase(Locale.ROOT);
-    if (!BACKENDS.contains(backend)) {
-      throw new UsageException("--backend " + name + " is not a backend; give auto, vector, scalar or cuda");
-    }
-    if (backend.equals("vector") && !Backends.vectorApiPresent()) {
+  /** {@code vector} needs the Vector API and {@code cuda} a usable CUDA device here (picocli checks the name). */
+  public static void backend(BackendKind backend) {
+    if (backend == BackendKind.VECTOR && !Backends.vectorApiPresent()) {
       throw new UsageException("--backend vector needs the Vector API: start the JVM with --add-modules"
           + " jdk.incubator.vector (bin/moe-flink does), or give --backend auto");
     }
-    if (backend.equals("cuda")) {
+    if (backend == BackendKind.CUDA) {
       CudaAvailability cuda = CudaAvailability.probe();
       if (!cuda.available()) {
         throw new UsageException("--backend cuda, but CUDA is unusable here: " + cuda.problem() + "; give --backend auto to run on the CPU");

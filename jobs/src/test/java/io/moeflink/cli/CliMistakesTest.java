@@ -83,7 +83,7 @@ class CliMistakesTest {
 
   @Test
   void runWithAnUnknownBackend() {
-    assertOneLine("moe-flink run: --backend gpu9 is not a backend; give auto, vector, scalar or cuda",
+    assertOneLine("moe-flink run: Invalid value for option '--backend': Unknown backend 'gpu9', expected one of auto, vector, scalar, cuda",
         "run", "--bootstrap", "127.0.0.1:1", "--model", model.toString(), "--requests", "r", "--completions", "c",
         "--dead-letters", "d", "--backend", "gpu9");
   }

@@ -1,6 +1,6 @@
 package io.moeflink.engine.generate;
 
-import io.moeflink.engine.model.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertPlacement;
 import io.moeflink.engine.model.ForwardPass;
 import io.moeflink.engine.model.Model;
 import io.moeflink.engine.model.SequenceChunk;
@@ -54,7 +54,7 @@ public final class BatchScheduler {
     if (running.containsKey(request.id())) {
       throw new IllegalArgumentException("Request id " + request.id() + " is already in flight");
     }
-    Sequence s = new Sequence(model.config(), request, generated, nowNanos);
+    Sequence s = new Sequence(model.config(), model.newCache(), request, generated, nowNanos);
     running.put(request.id(), s);
     return s;
   }
@@ -109,6 +109,7 @@ public final class BatchScheduler {
       s.accept(logits, decoder, nowNanos);
       if (s.isFinished()) {
         running.remove(s.request().id());
+        s.release();
         finished.add(s);
       }
     }
@@ -117,6 +118,7 @@ public final class BatchScheduler {
 
   /** Drops every sequence (after a failure, before a restore). */
   public void clear() {
+    running.values().forEach(Sequence::release);
     running.clear();
   }
 }

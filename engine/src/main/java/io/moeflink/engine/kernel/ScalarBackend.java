@@ -1,16 +1,13 @@
 package io.moeflink.engine.kernel;
 
-import java.util.function.IntConsumer;
-
 /**
  * The reference kernels: plain loops, each weight decoded exactly ({@link WeightMatrix#get}) and
  * each dot product summed left to right. Other backends are checked against this one.
  */
-public final class ScalarBackend implements KernelBackend {
-  private final WorkerPool pool;
+public final class ScalarBackend extends CpuBackend {
 
   public ScalarBackend(int threads) {
-    this.pool = new WorkerPool(threads);
+    super(threads);
   }
 
   @Override
@@ -22,8 +19,8 @@ public final class ScalarBackend implements KernelBackend {
   public void matmul(WeightMatrix w, float[] x, int tokens, float[] y) {
     int rows = w.rows();
     int cols = w.cols();
-    int chunks = RowSplit.chunks(rows, (long) rows * cols * tokens, pool.threads());
-    pool.parallelFor(
+    int chunks = RowSplit.chunks(rows, (long) rows * cols * tokens, threads());
+    pool().parallelFor(
         chunks,
         chunk -> {
           int r1 = RowSplit.start(chunk + 1, chunks, rows);
@@ -49,20 +46,5 @@ public final class ScalarBackend implements KernelBackend {
     for (int i = 0; i < n; i++) {
       y[yOffset + i] += alpha * x[xOffset + i];
     }
-  }
-
-  @Override
-  public void parallelFor(int count, IntConsumer body) {
-    pool.parallelFor(count, body);
-  }
-
-  @Override
-  public int threads() {
-    return pool.threads();
-  }
-
-  @Override
-  public void close() {
-    pool.close();
   }
 }

@@ -5,7 +5,6 @@ import static io.moeflink.engine.kernel.Lanes.L;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -18,11 +17,10 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Every token's dot product runs the same instruction sequence whether it is computed alone or
  * in a group of four, so results do not depend on the batch.
  */
-public final class VectorBackend implements KernelBackend {
-  private final WorkerPool pool;
+public final class VectorBackend extends CpuBackend {
 
   public VectorBackend(int threads) {
-    this.pool = new WorkerPool(threads);
+    super(threads);
   }
 
   @Override
@@ -34,14 +32,14 @@ public final class VectorBackend implements KernelBackend {
   public void matmul(WeightMatrix w, float[] x, int tokens, float[] y) {
     int rows = w.rows();
     int cols = w.cols();
-    int chunks = RowSplit.chunks(rows, (long) rows * cols * tokens, pool.threads());
+    int chunks = RowSplit.chunks(rows, (long) rows * cols * tokens, threads());
     switch (w.dtype()) {
       case BF16 -> {
         float[][] split = Bf16Tiles.splitEvenOdd(x, tokens, cols);
-        pool.parallelFor(chunks, c -> Bf16Tiles.rows(w, x, split[0], split[1], tokens, y, c, chunks));
+        pool().parallelFor(chunks, c -> Bf16Tiles.rows(w, x, split[0], split[1], tokens, y, c, chunks));
       }
-      case F8_E4M3 -> pool.parallelFor(chunks, c -> Fp8Tiles.rows(w, x, tokens, y, c, chunks));
-      case F32 -> pool.parallelFor(chunks, c -> f32Rows(w, x, tokens, y, c, chunks));
+      case F8_E4M3 -> pool().parallelFor(chunks, c -> Fp8Tiles.rows(w, x, tokens, y, c, chunks));
+      case F32 -> pool().parallelFor(chunks, c -> f32Rows(w, x, tokens, y, c, chunks));
     }
   }
 
@@ -90,20 +88,5 @@ public final class VectorBackend implements KernelBackend {
     for (int i = vectorEnd; i < n; i++) {
       y[yOffset + i] = Math.fma(alpha, x[xOffset + i], y[yOffset + i]);
     }
-  }
-
-  @Override
-  public void parallelFor(int count, IntConsumer body) {
-    pool.parallelFor(count, body);
-  }
-
-  @Override
-  public int threads() {
-    return pool.threads();
-  }
-
-  @Override
-  public void close() {
-    pool.close();
   }
 }

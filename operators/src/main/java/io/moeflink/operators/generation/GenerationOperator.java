@@ -1,14 +1,16 @@
 package io.moeflink.operators.generation;
 
+import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.config.ModelConfig;
 import io.moeflink.engine.generate.BatchScheduler;
 import io.moeflink.engine.generate.SchedulerLimits;
 import io.moeflink.engine.generate.Sequence;
 import io.moeflink.engine.generate.Step;
 import io.moeflink.engine.kernel.KernelBackend;
-import io.moeflink.engine.model.ExpertBatch;
-import io.moeflink.engine.model.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertBatch;
+import io.moeflink.engine.moe.ExpertPlacement;
 import io.moeflink.engine.model.Model;
-import io.moeflink.engine.model.MoeDispatch;
+import io.moeflink.engine.moe.MoeDispatch;
 import io.moeflink.engine.sampling.FinishReason;
 import io.moeflink.engine.tokenizer.Tokenizer;
 import io.moeflink.operators.GenerationOutput;
@@ -126,9 +128,16 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   public void open() throws Exception {
     super.open();
     subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+    ModelConfig config = spec.config();
     kernels = spec.createBackend(getRuntimeContext());
-    model = Model.load(spec.path(), kernels);
-    ExpertPlacement placement = spec.placement(model.config());
+    Checkpoint checkpoint = Checkpoint.open(spec.path());
+    try {
+      model = Model.open(config, checkpoint, kernels, spec.modelDir());
+    } catch (RuntimeException e) {
+      checkpoint.close();
+      throw e;
+    }
+    ExpertPlacement placement = spec.placement(config);
     if (subtask == 0) {
       placement.describe().forEach(line -> LOG.info("Expert placement: {}", line));
     }
