@@ -17,10 +17,6 @@
 ARG FLINK_IMAGE=flink:2.3.0-scala_2.12-java21
 
 FROM ${FLINK_IMAGE} AS cpu
-# DJL's tokenizer binding: load the CPU library bundled in its jar and send no usage ping. Without
-# RUST_FLAVOR=cpu it tries to download a CUDA build on GPU nodes; pods have no internet anyway.
-ENV RUST_FLAVOR=cpu \
-    OPT_OUT_TRACKING=true
 # The jarURI of every FlinkDeployment: local:///opt/flink/usrlib/moe-flink-job.jar
 COPY --chown=flink:flink jobs/target/moe-flink-job.jar /opt/flink/usrlib/moe-flink-job.jar
 COPY --chmod=0755 k8s/image/moe-flink /usr/local/bin/moe-flink

@@ -2,6 +2,7 @@ package io.moeflink.cli;
 
 import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.jobs.BackendKindConverter;
+import io.moeflink.jobs.JobPreflight;
 import io.moeflink.workbench.modelgen.ModelGenerator;
 import io.moeflink.workbench.modelgen.ModelPreset;
 import io.moeflink.workbench.modelgen.WeightFormat;
@@ -34,7 +35,12 @@ final class BenchModelOptions {
 
   /** The checkpoint to measure: {@code --model}, or the cached small preset. */
   Path resolve(PrintWriter err, String command) throws IOException {
-    return model != null ? model : cachedSmall(err, command);
+    JobPreflight.backend(backend);
+    if (model != null) {
+      JobPreflight.modelDirectory("--model", model);
+      return model;
+    }
+    return cachedSmall(err, command);
   }
 
   /** The cached small preset, generated first if absent (into a temp dir, then moved). */

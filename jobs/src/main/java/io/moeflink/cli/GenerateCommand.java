@@ -15,6 +15,8 @@ import io.moeflink.engine.model.Model;
 import io.moeflink.engine.sampling.SamplingParams;
 import io.moeflink.engine.tokenizer.ChatMessage;
 import io.moeflink.engine.tokenizer.Tokenizer;
+import io.moeflink.jobs.JobPreflight;
+import io.moeflink.jobs.UsageException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,17 +102,19 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    checkSampling();
+    JobPreflight.modelDirectory("--model", model);
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     try (KernelBackend kernels = Backends.cpu(backend, nThreads);
-        Model m = Model.load(model, kernels);
-        Tokenizer tokenizer = Files.exists(model.resolve(Tokenizer.TOKENIZER_FILE)) ? Tokenizer.load(model) : null) {
+        Model m = Model.load(model, kernels)) {
+      Tokenizer tokenizer = Tokenizer.isPresentIn(model) ? Tokenizer.load(model) : null;
       int[] promptTokens;
       Set<Integer> stops = new HashSet<>();
       Arrays.stream(stopTokenIds).forEach(stops::add);
       if (prompt.text != null) {
         if (tokenizer == null) {
-          throw new IllegalArgumentException(
-              "--prompt needs " + Tokenizer.TOKENIZER_FILE + " in " + model + "; give --prompt-tokens instead");
+          throw new UsageException(
+              "--prompt needs " + Tokenizer.TOKENIZER_FILE + " (or " + Tokenizer.TIKTOKEN_FILE + ") in " + model + "; give --prompt-tokens instead");
         }
         promptTokens = chat
             ? tokenizer.applyChatTemplate(List.of(new ChatMessage("user", prompt.text)), true)
@@ -158,4 +162,29 @@ final class GenerateCommand implements Callable<Integer> {
     }
     Files.writeString(file, sb.append("]}\n").toString());
   }
+
+  /** The sampling options, checked before the model loads; the message names the option. */
+  private void checkSampling() {
+    try {
+      new SamplingParams(temperature, topK, topP, seed, maxNewTokens, Set.of(), stopStrings);
+      Arrays.stream(stopTokenIds).forEach(id -> {
+        if (id < 0) {
+          throw new IllegalArgumentException("stopTokenIds must be >= 0, got " + id);
+        }
+      });
+    } catch (IllegalArgumentException e) {
+      String message = e.getMessage();
+      for (String[] field : SAMPLING_OPTIONS) {
+        if (message.startsWith(field[0] + " ")) {
+          throw new UsageException(field[1] + ": " + message.substring(field[0].length() + 1), e);
+        }
+      }
+      throw new UsageException(message, e);
+    }
+  }
+
+  /** SamplingParams' field names and the options that set them. */
+  private static final String[][] SAMPLING_OPTIONS = {
+      {"temperature", "--temperature"}, {"topK", "--top-k"}, {"topP", "--top-p"},
+      {"maxTokens", "--max-new-tokens"}, {"stopTokenIds", "--stop-token-ids"}, {"stopStrings", "--stop"}};
 }
