@@ -1,6 +1,10 @@
 package io.moeflink.connectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.booleans;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import io.moeflink.connectors.codec.AvroMessages;
 import io.moeflink.connectors.codec.InvalidRecordException;
@@ -10,15 +14,11 @@ import io.moeflink.schemas.InferenceRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
 
 /**
- * Property-based fuzzing of the request decoders with jqwik: arbitrary bytes, and valid requests
+ * Property-based fuzzing of the request decoders with QuickTheories (a fixed seed, so a failure
+ * reproduces): arbitrary bytes, and valid requests
  * (our JSON, OpenAI batch lines, Avro single-object encoding) mutated field by field and byte by
  * byte. The documented rejection is {@link InvalidRecordException} from the parsers, and a dead
  * letter with a specific reason from {@link RequestDecoder#decode}; any other exception, or the
@@ -30,32 +30,43 @@ class RequestDecodersFuzzTest {
   private static final RequestDecoder JSON_DECODER = RequestDecoder.builder().format(RecordFormat.JSON).build();
   private static final RequestDecoder AVRO_DECODER = RequestDecoder.builder().format(RecordFormat.AVRO).build();
 
-  @Property(tries = 3000)
-  void ourJsonAndOpenAiBatchLinesAreParsedOrRejectedAsInvalidRecords(@ForAll("jsonLines") byte[] line) {
-    try {
-      RequestJson.parse(line);
-    } catch (InvalidRecordException expected) {
-      assertThat(expected.reason()).isNotNull();
-    }
+  private static final long SEED = 20261201L;
+
+  @Test
+  void ourJsonAndOpenAiBatchLinesAreParsedOrRejectedAsInvalidRecords() {
+    qt().withFixedSeed(SEED).withExamples(3000).forAll(longs().all()).checkAssert(seed -> {
+      byte[] line = JsonMutations.line(new Random(seed));
+      try {
+        RequestJson.parse(line);
+      } catch (InvalidRecordException expected) {
+        assertThat(expected.reason()).isNotNull();
+      }
+    });
   }
 
-  @Property(tries = 3000)
-  void theJsonDecoderAnswersEveryLineWithARequestOrASpecificDeadLetter(@ForAll("jsonLines") byte[] line) {
-    assertDecodedWithoutSurprise(JSON_DECODER, line);
+  @Test
+  void theJsonDecoderAnswersEveryLineWithARequestOrASpecificDeadLetter() {
+    qt().withFixedSeed(SEED).withExamples(3000).forAll(longs().all())
+        .checkAssert(seed -> assertDecodedWithoutSurprise(JSON_DECODER, JsonMutations.line(new Random(seed))));
   }
 
-  @Property(tries = 3000)
-  void theAvroDecoderAnswersEveryRecordWithARequestOrASpecificDeadLetter(@ForAll("avroRecords") byte[] record) {
-    assertDecodedWithoutSurprise(AVRO_DECODER, record);
+  @Test
+  void theAvroDecoderAnswersEveryRecordWithARequestOrASpecificDeadLetter() {
+    qt().withFixedSeed(SEED).withExamples(3000).forAll(longs().all())
+        .checkAssert(seed -> assertDecodedWithoutSurprise(AVRO_DECODER, avroRecord(new Random(seed))));
   }
 
   /**
    * A record that declares a string or array larger than itself: before the size guard, Avro
    * allocated the declared size first (OutOfMemoryError for 1 GB from a 17-byte record).
    */
-  @Property(tries = 200)
-  void sizesLargerThanTheRecordAreDeadLettersWithoutAllocating(
-      @ForAll @IntRange(min = 2, max = Integer.MAX_VALUE) int declared, @ForAll boolean array) {
+  @Test
+  void sizesLargerThanTheRecordAreDeadLettersWithoutAllocating() {
+    qt().withFixedSeed(SEED).withExamples(200).forAll(integers().between(2, Integer.MAX_VALUE), booleans().all())
+        .checkAssert(RequestDecodersFuzzTest::declaredSizeIsRejectedWithoutAllocating);
+  }
+
+  private static void declaredSizeIsRejectedWithoutAllocating(int declared, boolean array) {
     byte[] valid = AvroMessages.encode(InferenceRequest.newBuilder().setId("a").setPrompt("x").build());
     java.io.ByteArrayOutputStream record = new java.io.ByteArrayOutputStream();
     record.write(valid, 0, 10); // marker and fingerprint
@@ -88,10 +99,15 @@ class RequestDecodersFuzzTest {
     return out.toByteArray();
   }
 
-  @Property(tries = 500)
-  void arbitraryBytesNeverSurpriseEitherDecoder(@ForAll byte[] bytes) {
-    assertDecodedWithoutSurprise(JSON_DECODER, bytes);
-    assertDecodedWithoutSurprise(AVRO_DECODER, bytes);
+  @Test
+  void arbitraryBytesNeverSurpriseEitherDecoder() {
+    qt().withFixedSeed(SEED).withExamples(500).forAll(longs().all()).checkAssert(seed -> {
+      Random random = new Random(seed);
+      byte[] bytes = new byte[random.nextInt(random.nextBoolean() ? 16 : 512)];
+      random.nextBytes(bytes);
+      assertDecodedWithoutSurprise(JSON_DECODER, bytes);
+      assertDecodedWithoutSurprise(AVRO_DECODER, bytes);
+    });
   }
 
   private static void assertDecodedWithoutSurprise(RequestDecoder decoder, byte[] bytes) {
@@ -105,16 +121,6 @@ class RequestDecodersFuzzTest {
       original.get(kept);
       assertThat(kept).as("the dead letter keeps the record's bytes").isEqualTo(bytes);
     }
-  }
-
-  @Provide
-  Arbitrary<byte[]> jsonLines() {
-    return Arbitraries.longs().map(seed -> JsonMutations.line(new Random(seed)));
-  }
-
-  @Provide
-  Arbitrary<byte[]> avroRecords() {
-    return Arbitraries.longs().map(seed -> avroRecord(new Random(seed)));
   }
 
   /** A valid single-object encoded request, then cut, extended or with bytes changed. */

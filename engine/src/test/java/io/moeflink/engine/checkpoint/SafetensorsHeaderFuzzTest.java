@@ -2,6 +2,9 @@ package io.moeflink.engine.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.arbitrary;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,16 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
- * Property-based fuzzing of the safetensors header parser with jqwik: valid headers with one
+ * Property-based fuzzing of the safetensors header parser with QuickTheories (a fixed seed, so a
+ * failure reproduces): valid headers with one
  * entry mutated (dtype, shape, offsets replaced by values of any JSON type, extreme numbers,
  * fractions, overlaps, a header cut short or with bytes inserted) and whole files with random
  * header lengths. The documented rejection is {@link CheckpointException}; any other exception
@@ -32,12 +32,12 @@ class SafetensorsHeaderFuzzTest {
   private static final String[] DTYPES = {"BF16", "F32", "F16", "F8_E4M3", "I8", "I32", "U8", "F64", "bf16", ""};
   private static Path dir;
 
-  @BeforeContainer
+  @BeforeAll
   static void makeDirectory() throws IOException {
     dir = Files.createTempDirectory("safetensors-fuzz");
   }
 
-  @AfterContainer
+  @AfterAll
   static void removeDirectory() throws IOException {
     try (var files = Files.list(dir)) {
       for (Path f : files.toList()) {
@@ -47,8 +47,15 @@ class SafetensorsHeaderFuzzTest {
     Files.delete(dir);
   }
 
-  @Property(tries = 4000)
-  void headersAreAcceptedConsistentlyOrRejectedAsCheckpointExceptions(@ForAll("headers") String header) {
+  private static final long SEED = 20261201L;
+
+  @Test
+  void headersAreAcceptedConsistentlyOrRejectedAsCheckpointExceptions() {
+    qt().withFixedSeed(SEED).withExamples(4000).forAll(longs().all())
+        .checkAssert(seed -> headerIsAcceptedConsistentlyOrRejected(header(new Random(seed))));
+  }
+
+  private static void headerIsAcceptedConsistentlyOrRejected(String header) {
     long dataSize = 4096;
     Map<String, TensorInfo> tensors;
     try {
@@ -63,8 +70,18 @@ class SafetensorsHeaderFuzzTest {
     }
   }
 
-  @Property(tries = 300)
-  void filesOpenOrAreRejectedAsCheckpointExceptions(@ForAll("files") byte[] content) throws IOException {
+  @Test
+  void filesOpenOrAreRejectedAsCheckpointExceptions() {
+    qt().withFixedSeed(SEED).withExamples(300).forAll(longs().all()).checkAssert(seed -> {
+      try {
+        fileOpensOrIsRejected(file(new Random(seed)));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
+
+  private static void fileOpensOrIsRejected(byte[] content) throws IOException {
     Path file = Files.write(dir.resolve("f.safetensors"), content);
     try (SafetensorsFile opened = SafetensorsFile.open(file)) {
       assertThat(opened.tensors()).isNotNull();
@@ -73,31 +90,19 @@ class SafetensorsHeaderFuzzTest {
     }
   }
 
-  @Property(tries = 50)
-  void fractionalShapesAndOffsetsAreRejected(@ForAll("fractions") String header) {
-    assertThatThrownBy(() -> SafetensorsFile.parseHeader(header, "fuzz.safetensors", 4096))
-        .isInstanceOf(CheckpointException.class);
+  @Test
+  void fractionalShapesAndOffsetsAreRejected() {
+    qt().withFixedSeed(SEED).withExamples(50).forAll(FRACTIONS).checkAssert(header ->
+        assertThatThrownBy(() -> SafetensorsFile.parseHeader(header, "fuzz.safetensors", 4096))
+            .isInstanceOf(CheckpointException.class));
   }
 
-  @Provide
-  Arbitrary<String> headers() {
-    return Arbitraries.longs().map(seed -> header(new Random(seed)));
-  }
-
-  @Provide
-  Arbitrary<String> fractions() {
-    return Arbitraries.of(
+  private static final org.quicktheories.core.Gen<String> FRACTIONS = arbitrary().pick(java.util.List.of(
         "{\"w\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}",
         "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0.5,8]}}",
         "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8.0]}}",
         "{\"w\":{\"dtype\":\"F32\",\"shape\":[1e0],\"data_offsets\":[0,4]}}",
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}");
-  }
-
-  @Provide
-  Arbitrary<byte[]> files() {
-    return Arbitraries.longs().map(seed -> file(new Random(seed)));
-  }
+        "{\"w\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}"));
 
   private static byte[] file(Random random) {
     byte[] header = header(random).getBytes(StandardCharsets.UTF_8);
