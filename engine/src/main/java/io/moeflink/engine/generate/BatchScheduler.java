@@ -41,7 +41,12 @@ public final class BatchScheduler {
     return running.size();
   }
 
-  /** Admits a new request. */
+  /**
+   * Admits a new request.
+   *
+   * @param nowNanos the time on the caller's clock, kept for the sequence's timings ({@link
+   *     Generator} passes {@code System.nanoTime()}; the Flink operator its request clock)
+   */
   public Sequence admit(GenerationRequest request, long nowNanos) {
     return restore(request, new int[0], nowNanos);
   }
