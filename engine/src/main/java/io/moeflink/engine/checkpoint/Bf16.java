@@ -31,4 +31,22 @@ public final class Bf16 {
   public static float decode(short bits) {
     return Float.intBitsToFloat((bits & 0xFFFF) << 16);
   }
+
+  /**
+   * An IEEE half-precision (F16) value, exactly: some quantized checkpoints store their scales so.
+   * (Java 17 has no {@code Float.float16ToFloat}.)
+   */
+  public static float decodeHalf(short bits) {
+    int sign = (bits & 0x8000) << 16;
+    int exponent = (bits >>> 10) & 0x1F;
+    int mantissa = bits & 0x3FF;
+    if (exponent == 0x1F) { // infinity or NaN
+      return Float.intBitsToFloat(sign | 0x7F800000 | (mantissa << 13));
+    }
+    if (exponent == 0) { // zero or subnormal: mantissa * 2^-24, exact in F32
+      float magnitude = mantissa * 0x1p-24f;
+      return sign == 0 ? magnitude : -magnitude;
+    }
+    return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
+  }
 }

@@ -7,7 +7,15 @@ import java.util.stream.Collectors;
 public enum DType {
   F32("F32", 4),
   BF16("BF16", 2),
-  F8_E4M3("F8_E4M3", 1);
+  F8_E4M3("F8_E4M3", 1),
+  /** Scales of some quantized checkpoints. */
+  F16("F16", 2),
+  /** INT8 weights as they are (compressed-tensors {@code int-quantized}), zero points. */
+  I8("I8", 1),
+  /** Packed INT4/INT8 weights and packed zero points (compressed-tensors {@code pack-quantized}), shapes. */
+  I32("I32", 4),
+  /** Shapes ({@code weight_shape} of older compressed-tensors files). */
+  I64("I64", 8);
 
   private final String code;
   private final int bytes;

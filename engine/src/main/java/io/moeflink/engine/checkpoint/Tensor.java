@@ -47,6 +47,18 @@ public record Tensor(TensorInfo info, String file, ByteBuffer data, SafetensorsF
       case F32 -> data.getFloat(Math.toIntExact(index * 4));
       case BF16 -> Bf16.decode(data.getShort(Math.toIntExact(index * 2)));
       case F8_E4M3 -> throw new IllegalStateException(name() + " is FP8: decode it with its weight_scale_inv");
+      case F16 -> Bf16.decodeHalf(data.getShort(Math.toIntExact(index * 2)));
+      case I8, I32, I64 -> getLong(index);
+    };
+  }
+
+  /** Reads integer element {@code index} (I8, I32 or I64). */
+  public long getLong(long index) {
+    return switch (info.dtype()) {
+      case I8 -> data.get(Math.toIntExact(index));
+      case I32 -> data.getInt(Math.toIntExact(index * 4));
+      case I64 -> data.getLong(Math.toIntExact(index * 8));
+      default -> throw new IllegalStateException(name() + " has dtype " + info.dtype().code() + ", not an integer type");
     };
   }
 

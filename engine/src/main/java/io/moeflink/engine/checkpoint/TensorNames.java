@@ -61,6 +61,36 @@ public final class TensorNames {
   }
 
   /**
+   * The tensors projection {@code p} is stored in: the weight, plus FP8's {@code weight_scale_inv};
+   * or compressed-tensors' {@code weight_packed}, {@code weight_scale}, and where present {@code
+   * weight_shape} and {@code weight_zero_point}; or an I8 weight with its scale (and zero point).
+   */
+  static List<String> storedAs(String p, Checkpoint checkpoint) {
+    List<String> names = new ArrayList<>();
+    if (checkpoint.contains(p + "_packed")) {
+      names.add(p + "_packed");
+      names.add(p + "_scale");
+      for (String optional : new String[] {"_shape", "_zero_point"}) {
+        if (checkpoint.contains(p + optional)) {
+          names.add(p + optional);
+        }
+      }
+      return names;
+    }
+    names.add(p);
+    DType dtype = checkpoint.contains(p) ? checkpoint.tensor(p).dtype() : null;
+    if (dtype == DType.F8_E4M3) {
+      names.add(p + "_scale_inv");
+    } else if (dtype == DType.I8) {
+      names.add(p + "_scale");
+      if (checkpoint.contains(p + "_zero_point")) {
+        names.add(p + "_zero_point");
+      }
+    }
+    return names;
+  }
+
+  /**
    * Every tensor the model reads: norms, router, embeddings, head, projections and, for each
    * projection stored as FP8, its {@code weight_scale_inv}.
    */
@@ -81,10 +111,7 @@ public final class TensorNames {
         names.add(mlp(l, "gate.e_score_correction_bias"));
       }
       for (String p : projections(c, l)) {
-        names.add(p);
-        if (checkpoint.contains(p) && checkpoint.tensor(p).dtype() == DType.F8_E4M3) {
-          names.add(p + "_scale_inv");
-        }
+        names.addAll(storedAs(p, checkpoint));
       }
     }
     return names;

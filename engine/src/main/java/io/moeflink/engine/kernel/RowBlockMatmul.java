@@ -39,7 +39,7 @@ final class RowBlockMatmul {
 
   /** One thread's staging and widening arrays. */
   private static final class Scratch {
-    final byte[] bytes = new byte[KC * ROWS];
+    final byte[] bytes = new byte[KC * ROWS]; // FP8, INT8 (INT4 uses half)
     final short[] shorts = new short[KC * ROWS];
     final float[] weights = new float[KC * ROWS]; // (KC, 32) F32
     float[] partial = new float[0]; // (tokens, 32) for the last, partial block
@@ -114,23 +114,22 @@ final class RowBlockMatmul {
   /** Stages columns {@code [c0, c0 + n)} of a block and widens them to F32 in {@code s.weights}. */
   private static void widen(RowBlocks w, int block, int c0, int n, Scratch s) {
     float[] out = s.weights;
-    int count = n * ROWS;
-    switch (w.dtype()) {
+    switch (w.encoding()) {
       case F32 -> w.stage(block, c0, n, out);
       case BF16 -> {
         short[] in = s.shorts;
         w.stage(block, c0, n, in);
-        for (int i = 0; i < count; i += L) {
+        for (int i = 0, count = n * ROWS; i < count; i += L) {
           IntVector wide = (IntVector) ShortVector.fromArray(S, in, i).convertShape(VectorOperators.S2I, I, 0);
           wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
         }
       }
-      case F8_E4M3 -> {
+      case FP8 -> {
         byte[] in = s.bytes;
         w.stage(block, c0, n, in);
         float[] scales = w.scales();
         for (int c = 0; c < n; c++) {
-          int scaleAt = w.scaleOffset(block, (c0 + c) / WeightMatrix.FP8_BLOCK);
+          int scaleAt = w.scaleOffset(block, (c0 + c) / w.groupSize());
           for (int lane = 0; lane < ROWS; lane += L) {
             int i = c * ROWS + lane;
             IntVector codes = (IntVector) ByteVector.fromArray(B, in, i).convertShape(VectorOperators.B2I, I, 0);
@@ -139,7 +138,43 @@ final class RowBlockMatmul {
           }
         }
       }
+      case INT8 -> {
+        byte[] in = s.bytes;
+        w.stage(block, c0, n, in);
+        float[] scales = w.scales();
+        float[] offsets = w.offsets();
+        for (int c = 0; c < n; c++) {
+          int at = w.scaleOffset(block, (c0 + c) / w.groupSize());
+          for (int lane = 0; lane < ROWS; lane += L) {
+            int i = c * ROWS + lane;
+            FloatVector q = (FloatVector) ByteVector.fromArray(B, in, i).convertShape(VectorOperators.B2F, F, 0);
+            scaled(q, offsets, scales, at + lane).intoArray(out, i);
+          }
+        }
+      }
+      case INT4 -> {
+        byte[] in = s.bytes;
+        w.stage(block, c0, n, in);
+        float[] scales = w.scales();
+        float[] offsets = w.offsets();
+        int half = ROWS / 2;
+        for (int c = 0; c < n; c++) {
+          int at = w.scaleOffset(block, (c0 + c) / w.groupSize());
+          for (int lane = 0; lane < half; lane += L) {
+            IntVector pairs = (IntVector) ByteVector.fromArray(B, in, c * half + lane).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector low = (FloatVector) pairs.and(0xF).convert(VectorOperators.I2F, 0);
+            FloatVector high = (FloatVector) pairs.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
+            scaled(low, offsets, scales, at + lane).intoArray(out, c * ROWS + lane);
+            scaled(high, offsets, scales, at + half + lane).intoArray(out, c * ROWS + half + lane);
+          }
+        }
+      }
     }
+  }
+
+  /** {@code (q - offset) * scale} lane-wise: the integer difference is exact, the product rounds once. */
+  private static FloatVector scaled(FloatVector q, float[] offsets, float[] scales, int at) {
+    return q.sub(FloatVector.fromArray(F, offsets, at)).mul(FloatVector.fromArray(F, scales, at));
   }
 
   /** The same chain without vectors, for machines whose vectors the tiles do not cover. */

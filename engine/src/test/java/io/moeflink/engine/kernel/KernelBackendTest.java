@@ -46,6 +46,47 @@ class KernelBackendTest {
     }
   }
 
+  static Stream<Arguments> intShapes() {
+    return Stream.of(4, 8).flatMap(bits -> Stream.of(
+        Arguments.of(bits, 37, 64, 32, true, 3),
+        Arguments.of(bits, 64, 256, 32, false, 5),
+        Arguments.of(bits, 70, 384, 128, true, 1),
+        Arguments.of(bits, 33, 128, 128, false, 9), // one group per row: per-channel
+        Arguments.of(bits, 96, 520, 8, false, 17)));
+  }
+
+  @ParameterizedTest(name = "INT{0} [{1} x {2}] groups of {3}, symmetric {4}, {5} tokens")
+  @MethodSource("intShapes")
+  void integerWeightsAreDecodedInTheKernelsWithTheScalarBits(
+      int bits, int rows, int cols, int groupSize, boolean symmetric, int tokens) {
+    Random random = new Random(bits * 1000L + rows + cols + tokens);
+    WeightMatrix w = RandomWeights.intMatrix(bits, rows, cols, groupSize, symmetric, random);
+    assertThat(w.encoding()).isEqualTo(bits == 4 ? WeightEncoding.INT4 : WeightEncoding.INT8);
+    assertThat(w.bytes()).isEqualTo((long) rows * cols * bits / 8);
+    try (VectorBackend vector = new VectorBackend(2); ScalarBackend scalar = new ScalarBackend(1)) {
+      MatmulReference.assertMatchesScalar(vector, w, tokens, random);
+      float[] x = RandomWeights.activations(tokens * cols, random);
+      float[] expected = new float[tokens * rows];
+      float[] actual = new float[tokens * rows];
+      scalar.matmul(w, x, tokens, expected);
+      vector.matmul(w, x, tokens, actual);
+      for (int i = 0; i < expected.length; i++) {
+        assertThat(Float.floatToRawIntBits(actual[i])).as("INT%d output %d", bits, i)
+            .isEqualTo(Float.floatToRawIntBits(expected[i]));
+      }
+      // single weights read back through one-hot inputs are the dequantized values, exactly
+      for (int c : new int[] {0, 1, cols / 2, cols - 1}) {
+        float[] hot = new float[cols];
+        hot[c] = 1f;
+        float[] column = new float[rows];
+        vector.matmul(w, hot, 1, column);
+        for (int r = 0; r < rows; r++) {
+          assertThat(column[r]).as("INT%d (%d, %d)", bits, r, c).isEqualTo(w.get(r, c));
+        }
+      }
+    }
+  }
+
   @Test
   void dotAndAxpyAreTheScalarBits() {
     Random random = new Random(9);
@@ -99,7 +140,7 @@ class KernelBackendTest {
 
   /** Row counts whose per-thread chunks are and are not multiples of the kernels' row tiles. */
   static Stream<Arguments> dtypesAndRows() {
-    return Stream.of(DType.values()).flatMap(t -> Stream.of(Arguments.of(t, 96), Arguments.of(t, 37), Arguments.of(t, 7)));
+    return RandomWeights.DTYPES.stream().flatMap(t -> Stream.of(Arguments.of(t, 96), Arguments.of(t, 37), Arguments.of(t, 7)));
   }
 
   @ParameterizedTest(name = "{0} {1} rows")
@@ -132,7 +173,7 @@ class KernelBackendTest {
   }
 
   static Stream<DType> dtypes() {
-    return Stream.of(DType.values());
+    return RandomWeights.DTYPES.stream();
   }
 
   @Test

@@ -7,6 +7,9 @@ import java.util.Random;
 
 /** Random weight matrices in every stored dtype, for the kernel tests of each backend. */
 public final class RandomWeights {
+  /** The element types {@link #matrix} draws: the weight dtypes of DeepSeek-V3 checkpoints. */
+  public static final java.util.List<DType> DTYPES = java.util.List.of(DType.F32, DType.BF16, DType.F8_E4M3);
+
   private RandomWeights() {}
 
   /**
@@ -39,6 +42,36 @@ public final class RandomWeights {
       }
     }
     return WeightMatrix.ofBytes("random " + dtype, dtype, b, rows, cols, scales);
+  }
+
+  /**
+   * A {@code [rows, cols]} INT4 or INT8 matrix in the compressed-tensors packed layout: random
+   * integers over the whole range, random positive scales per row and group of {@code groupSize}
+   * columns, and for asymmetric quantization random zero points.
+   */
+  public static WeightMatrix intMatrix(int bits, int rows, int cols, int groupSize, boolean symmetric, Random random) {
+    int perWord = 32 / bits;
+    int words = (cols + perWord - 1) / perWord;
+    ByteBuffer packed = ByteBuffer.allocateDirect(rows * words * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int r = 0; r < rows; r++) {
+      for (int w = 0; w < words; w++) {
+        int word = 0;
+        for (int j = 0; j < perWord && w * perWord + j < cols; j++) {
+          word |= random.nextInt(1 << bits) << (bits * j);
+        }
+        packed.putInt((r * words + w) * 4, word);
+      }
+    }
+    int groups = (cols + groupSize - 1) / groupSize;
+    float[] scales = new float[rows * groups];
+    byte[] zeros = symmetric ? null : new byte[rows * groups];
+    for (int i = 0; i < scales.length; i++) {
+      scales[i] = (float) Math.abs(random.nextGaussian()) * 0.02f + 1e-3f;
+      if (zeros != null) {
+        zeros[i] = (byte) (random.nextInt(1 << bits) - (1 << (bits - 1)));
+      }
+    }
+    return WeightMatrix.ofPacked("random int" + bits, bits, packed, rows, cols, groupSize, scales, zeros);
   }
 
   /** {@code n} standard Gaussian activations. */

@@ -5,6 +5,7 @@ import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 
 import io.moeflink.engine.checkpoint.DType;
+import io.moeflink.engine.kernel.WeightEncoding;
 import io.moeflink.engine.kernel.WeightMatrix;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -41,6 +42,11 @@ final class DeviceMatrix {
 
   /** Copies {@code w} into the current context's device memory. */
   static DeviceMatrix upload(WeightMatrix w) {
+    if (w.encoding() != WeightEncoding.F32 && w.encoding() != WeightEncoding.BF16 && w.encoding() != WeightEncoding.FP8) {
+      throw new IllegalArgumentException(
+          "Weight " + w.name() + " is " + w.encoding() + ": the CUDA kernels decode F32, BF16 and FP8 only;"
+              + " run INT8/INT4 checkpoints with --backend auto (the CPU kernels decode them)");
+    }
     ByteBuffer stored = direct(w.storedRows());
     long weightBytes = stored.remaining();
     CUdeviceptr weights = allocate(w, weightBytes);
