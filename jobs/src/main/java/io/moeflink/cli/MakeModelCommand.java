@@ -4,6 +4,7 @@ import io.moeflink.workbench.modelgen.GeneratedModel;
 import io.moeflink.workbench.modelgen.ModelGenerator;
 import io.moeflink.workbench.modelgen.ModelPreset;
 import io.moeflink.workbench.modelgen.WeightFormat;
+import io.moeflink.workbench.quantize.IntQuantization;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -48,8 +50,11 @@ final class MakeModelCommand implements Callable<Integer> {
       defaultValue = "bf16",
       converter = FormatConverter.class,
       description =
-          "Weight storage: bf16 or fp8 (128x128 block scales). Default: ${DEFAULT-VALUE}.")
+          "Weight storage: bf16, fp8 (128x128 block scales), int8 or int4 (compressed-tensors"
+              + " pack-quantized). Default: ${DEFAULT-VALUE}.")
   private WeightFormat format;
+
+  @Mixin private IntQuantizationOptions integers;
 
   @Option(
       names = "--seed",
@@ -78,6 +83,12 @@ final class MakeModelCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--out " + out + " exists and is not a directory");
     }
+    IntQuantization ints = null;
+    if (format == WeightFormat.INT8 || format == WeightFormat.INT4) {
+      ints = integers.quantization(spec, format.toString());
+    } else if (integers.given()) {
+      throw new ParameterException(spec.commandLine(), "--group and --asymmetric go with --dtype int8 or int4");
+    }
     List<Path> earlier = existingEntries(out);
     if (!earlier.isEmpty()) {
       if (!force) {
@@ -94,6 +105,7 @@ final class MakeModelCommand implements Callable<Integer> {
     GeneratedModel model =
         ModelGenerator.builder(preset.shape())
             .format(format)
+            .ints(ints)
             .seed(seed)
             .maxShardBytes(Math.multiplyExact(shardMib, MIB))
             .build()
@@ -154,7 +166,7 @@ final class MakeModelCommand implements Callable<Integer> {
     }
   }
 
-  /** Accepts bf16 / fp8 in any case. */
+  /** Accepts bf16 / fp8 / int8 / int4 in any case. */
   static final class FormatConverter implements ITypeConverter<WeightFormat> {
     @Override
     public WeightFormat convert(String value) {

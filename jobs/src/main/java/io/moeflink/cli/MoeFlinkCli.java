@@ -18,6 +18,7 @@ import picocli.CommandLine.ScopeType;
       CommandLine.HelpCommand.class,
       GenerateCommand.class,
       MakeModelCommand.class,
+      QuantizeCommand.class,
       KafkaCommand.class,
       PublishCommand.class,
       ConsumeCommand.class,

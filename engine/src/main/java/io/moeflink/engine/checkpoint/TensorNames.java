@@ -29,6 +29,18 @@ public final class TensorNames {
     return layer(layer) + "mlp.experts." + expert + ".";
   }
 
+  /**
+   * The projections of every layer, the matrices the kernels multiply by: what a checkpoint may
+   * store as FP8 or as integers. Embeddings, the LM head and the routers are not among them.
+   */
+  public static List<String> projections(ModelConfig c) {
+    List<String> names = new ArrayList<>();
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      names.addAll(projections(c, l));
+    }
+    return names;
+  }
+
   /** The projections (weights that may be FP8 with a {@code weight_scale_inv}) of one layer. */
   static List<String> projections(ModelConfig c, int layer) {
     List<String> names = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.moeflink.workbench.modelgen;
 
 import io.moeflink.workbench.modelgen.WeightSpec.Storage;
+import io.moeflink.workbench.quantize.IntQuantization;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -27,7 +28,12 @@ record CheckpointPlan(List<WeightSpec> weights) {
   }
 
   static CheckpointPlan of(ModelShape shape, WeightFormat format) {
-    return new Builder(shape, format).build();
+    return of(shape, format, format.defaultQuantization());
+  }
+
+  /** {@code ints}: the integer quantization of the projections for INT8 and INT4, else ignored. */
+  static CheckpointPlan of(ModelShape shape, WeightFormat format, IntQuantization ints) {
+    return new Builder(shape, format, ints).build();
   }
 
   /** Elements of all weights; FP8 scales are not parameters. */
@@ -43,11 +49,17 @@ record CheckpointPlan(List<WeightSpec> weights) {
   private static final class Builder {
     private final ModelShape shape;
     private final Storage projectionStorage;
+    private final IntQuantization ints; // for INT_PACKED projections
     private final List<WeightSpec> weights = new ArrayList<>();
 
-    Builder(ModelShape shape, WeightFormat format) {
+    Builder(ModelShape shape, WeightFormat format, IntQuantization ints) {
       this.shape = shape;
-      this.projectionStorage = format == WeightFormat.FP8 ? Storage.FP8_BLOCKS : Storage.BF16;
+      this.projectionStorage = switch (format) {
+        case FP8 -> Storage.FP8_BLOCKS;
+        case INT8, INT4 -> Storage.INT_PACKED;
+        case BF16 -> Storage.BF16;
+      };
+      this.ints = projectionStorage == Storage.INT_PACKED ? ints : null;
     }
 
     CheckpointPlan build() {
@@ -115,7 +127,7 @@ record CheckpointPlan(List<WeightSpec> weights) {
     }
 
     private void projection(String name, int out, int in) {
-      add(name, projectionStorage, 0, fanInStd(in), out, in);
+      weights.add(new WeightSpec(name, List.of((long) out, (long) in), projectionStorage, 0, fanInStd(in), ints));
     }
 
     private void norm(String name, int size) {

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moeflink.workbench.quantize.CompressedTensorsConfig;
+import io.moeflink.workbench.quantize.IntQuantization;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +40,10 @@ final class HfJson {
   private HfJson() {}
 
   static ObjectNode config(ModelShape shape, WeightFormat format) {
+    return config(shape, format, format.defaultQuantization());
+  }
+
+  static ObjectNode config(ModelShape shape, WeightFormat format, IntQuantization ints) {
     ObjectNode c = JSON.createObjectNode();
     c.putArray("architectures").add("DeepseekV3ForCausalLM");
     c.put("model_type", "deepseek_v3");
@@ -97,6 +103,9 @@ final class HfJson {
       putNumber(r, "beta_slow", yarn.betaSlow());
       r.put("mscale", yarn.mscale());
       r.put("mscale_all_dim", yarn.mscaleAllDim());
+    }
+    if (ints != null && (format == WeightFormat.INT8 || format == WeightFormat.INT4)) {
+      CompressedTensorsConfig.write(c.putObject("quantization_config"), ints);
     }
     if (format == WeightFormat.FP8) {
       ObjectNode q = c.putObject("quantization_config");

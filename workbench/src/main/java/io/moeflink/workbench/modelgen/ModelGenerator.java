@@ -6,6 +6,9 @@ import io.moeflink.engine.checkpoint.Bf16;
 import io.moeflink.workbench.checkpoint.SafetensorsWriter;
 import io.moeflink.workbench.checkpoint.SafetensorsWriter.Tensor;
 import io.moeflink.workbench.modelgen.WeightSpec.Storage;
+import io.moeflink.workbench.quantize.IntQuantization;
+import io.moeflink.workbench.quantize.IntQuantizer;
+import io.moeflink.workbench.quantize.PackedIntTensors;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
@@ -70,6 +73,7 @@ public final class ModelGenerator {
 
   private final ModelShape shape;
   private final WeightFormat format;
+  private final IntQuantization ints; // INT8 and INT4 only
   private final long seed;
   private final long maxShardBytes;
   private final int threads;
@@ -77,6 +81,11 @@ public final class ModelGenerator {
   private ModelGenerator(Builder builder) {
     this.shape = builder.shape;
     this.format = builder.format;
+    this.ints = builder.ints != null ? builder.ints : builder.format.defaultQuantization();
+    if (ints != null && builder.format.defaultQuantization() != null
+        && ints.bits() != builder.format.defaultQuantization().bits()) {
+      throw new IllegalArgumentException(builder.format + " weights cannot be " + ints.bits() + "-bit integers");
+    }
     this.seed = builder.seed;
     this.maxShardBytes = builder.maxShardBytes;
     this.threads = builder.threads;
@@ -94,7 +103,7 @@ public final class ModelGenerator {
    */
   public GeneratedModel writeTo(Path directory) throws IOException {
     long start = System.nanoTime();
-    CheckpointPlan plan = CheckpointPlan.of(shape, format);
+    CheckpointPlan plan = CheckpointPlan.of(shape, format, ints);
     List<List<Tensor>> shards = shard(plan);
     long parameters = plan.parameterCount();
     LOG.info(
@@ -128,7 +137,7 @@ public final class ModelGenerator {
     HfJson.write(index, HfJson.index(tensorBytes, fileByTensor));
     files.add(index);
     Path config = directory.resolve("config.json");
-    HfJson.write(config, HfJson.config(shape, format));
+    HfJson.write(config, HfJson.config(shape, format, ints));
     files.add(config);
     if (shape.vocabSize() >= TOKENIZER_VOCAB_SIZE) {
       files.addAll(copyTokenizer(directory));
@@ -247,6 +256,8 @@ public final class ModelGenerator {
     try {
       if (weight.storage() == Storage.FP8_BLOCKS) {
         writeFp8Slice(slice, random, writerByTensor);
+      } else if (weight.storage() == Storage.INT_PACKED) {
+        writeIntSlice(slice, random, writerByTensor);
       } else {
         writePlainSlice(slice, random, writerByTensor.get(weight.name()));
       }
@@ -306,6 +317,21 @@ public final class ModelGenerator {
     }
   }
 
+  /** Generates and quantizes the slice's rows to integers, then writes words, scales, shape and zero points. */
+  private static void writeIntSlice(
+      WeightSlice slice, TensorRandom random, Map<String, SafetensorsWriter> writerByTensor) throws IOException {
+    WeightSpec weight = slice.weight();
+    int cols = Math.toIntExact(weight.cols());
+    int rows = Math.toIntExact(slice.rowEnd() - slice.rowBegin());
+    float[] values = new float[slice.elementCount()];
+    long first = slice.firstElement();
+    for (int i = 0; i < values.length; i++) {
+      values[i] = weight.mean() + weight.std() * random.gaussian(first + i);
+    }
+    IntQuantizer.Rows q = IntQuantizer.quantize(values, rows, cols, weight.ints());
+    PackedIntTensors.write(q, weight.name(), slice.rowBegin(), weight.rows(), writerByTensor::get);
+  }
+
   /** Unpacks the bundled tokenizer next to the weights, so the model can encode text. */
   private static List<Path> copyTokenizer(Path directory) throws IOException {
     return BundledTokenizer.writeTo(directory);
@@ -341,6 +367,7 @@ public final class ModelGenerator {
   public static final class Builder {
     private final ModelShape shape;
     private WeightFormat format = WeightFormat.BF16;
+    private IntQuantization ints; // null: the format's default
     private long seed;
     private long maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
     private int threads = Runtime.getRuntime().availableProcessors();
@@ -351,6 +378,12 @@ public final class ModelGenerator {
 
     public Builder format(WeightFormat value) {
       format = value;
+      return this;
+    }
+
+    /** The integer quantization of an INT8 or INT4 format (default: {@link WeightFormat#defaultQuantization()}). */
+    public Builder ints(IntQuantization value) {
+      ints = value;
       return this;
     }
 

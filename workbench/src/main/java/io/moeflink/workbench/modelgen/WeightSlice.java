@@ -18,6 +18,9 @@ record WeightSlice(WeightSpec weight, long rowBegin, long rowEnd) {
     if (weight.storage() == WeightSpec.Storage.FP8_BLOCKS) {
       long block = Fp8BlockQuantizer.BLOCK;
       rowsPerSlice = Math.max(1, rowsPerSlice / block) * block;
+    } else if (weight.storage() == WeightSpec.Storage.INT_PACKED) {
+      long perWord = weight.ints().perWord(); // zero points pack this many rows a word
+      rowsPerSlice = Math.max(1, rowsPerSlice / perWord) * perWord;
     }
     List<WeightSlice> slices = new ArrayList<>();
     for (long row = 0; row < weight.rows(); row += rowsPerSlice) {

@@ -2,6 +2,8 @@ package io.moeflink.workbench.modelgen;
 
 import io.moeflink.engine.checkpoint.DType;
 import io.moeflink.workbench.checkpoint.SafetensorsWriter.Tensor;
+import io.moeflink.workbench.quantize.IntQuantization;
+import io.moeflink.workbench.quantize.PackedIntTensors;
 import java.util.List;
 
 /**
@@ -13,15 +15,26 @@ import java.util.List;
  * @param storage stored dtype (FP8 adds a scale tensor)
  * @param mean centre of the initial values
  * @param std spread of the initial values
+ * @param ints the integer quantization, for {@link Storage#INT_PACKED} only (else null)
  */
-record WeightSpec(String name, List<Long> shape, Storage storage, float mean, float std) {
+record WeightSpec(String name, List<Long> shape, Storage storage, float mean, float std, IntQuantization ints) {
+
+  WeightSpec(String name, List<Long> shape, Storage storage, float mean, float std) {
+    this(name, shape, storage, mean, std, null);
+  }
 
   /** How the values land in the file. */
   enum Storage {
     BF16,
     F32,
     /** F8_E4M3 codes plus an F32 {@code <name>_scale_inv} of 128x128 block multipliers. */
-    FP8_BLOCKS
+    FP8_BLOCKS,
+    /**
+     * compressed-tensors {@code pack-quantized}: {@code <name>_packed} I32 words, {@code
+     * <name>_scale} BF16 per row and group, {@code <name>_shape}, and {@code <name>_zero_point}
+     * I32 (packed along the rows) when asymmetric.
+     */
+    INT_PACKED
   }
 
   /** Suffix HF checkpoints append to an FP8 weight's name for its block scales. */
@@ -32,8 +45,11 @@ record WeightSpec(String name, List<Long> shape, Storage storage, float mean, fl
     if (shape.isEmpty() || shape.size() > 2) {
       throw new IllegalArgumentException(name + ": only vectors and matrices, got " + shape);
     }
-    if (storage == Storage.FP8_BLOCKS && shape.size() != 2) {
-      throw new IllegalArgumentException(name + ": FP8 blocks need a matrix, got " + shape);
+    if ((storage == Storage.FP8_BLOCKS || storage == Storage.INT_PACKED) && shape.size() != 2) {
+      throw new IllegalArgumentException(name + ": " + storage + " needs a matrix, got " + shape);
+    }
+    if ((storage == Storage.INT_PACKED) != (ints != null)) {
+      throw new IllegalArgumentException(name + ": integer quantization goes with INT_PACKED storage only");
     }
   }
 
@@ -66,6 +82,12 @@ record WeightSpec(String name, List<Long> shape, Storage storage, float mean, fl
           List.of(
               Tensor.of(name, DType.F8_E4M3, dims),
               Tensor.of(scaleName(), DType.F32, Fp8BlockQuantizer.scaleShape(rows(), cols())));
+      case INT_PACKED -> intTensors();
     };
+  }
+
+  /** The tensors of an {@link Storage#INT_PACKED} weight. */
+  private List<Tensor> intTensors() {
+    return PackedIntTensors.declare(name, rows(), cols(), ints);
   }
 }

@@ -14,6 +14,7 @@ import io.moeflink.workbench.modelgen.ModelGenerator;
 import io.moeflink.workbench.modelgen.ModelPreset;
 import io.moeflink.workbench.modelgen.ModelShape;
 import io.moeflink.workbench.modelgen.WeightFormat;
+import io.moeflink.workbench.quantize.IntQuantization;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -38,8 +39,8 @@ import org.junit.jupiter.api.Test;
  * update on purpose. The Vector API backend's depend on the vector width and are printed, so that
  * a change can be compared before and after on one machine.
  */
-class LogitsFingerprintTest {
-  static List<GenerationRequest> requests() {
+public class LogitsFingerprintTest {
+  public static List<GenerationRequest> requests() {
     int[] a = {0, 17, 244, 3, 98, 311, 7, 45, 200, 12, 9};
     int[] b = new int[40];
     for (int i = 0; i < b.length; i++) {
@@ -53,7 +54,7 @@ class LogitsFingerprintTest {
   }
 
   /** The first 16 hex digits of the SHA-256 over every logit bit, in request and step order. */
-  static String fingerprint(Path dir, BackendKind backend, int shards) throws Exception {
+  public static String fingerprint(Path dir, BackendKind backend, int shards) throws Exception {
     try (KernelBackend k = Backends.cpu(backend, 2); Model model = Model.load(dir, k)) {
       Generator g = new Generator(model, shards, new SchedulerLimits(2, 16), null);
       TreeMap<String, byte[]> bits = new TreeMap<>();
@@ -74,9 +75,14 @@ class LogitsFingerprintTest {
   }
 
   static Path generated(String name, ModelShape shape, WeightFormat format) throws IOException {
+    return generated(name, shape, format, null);
+  }
+
+  /** {@code ints}: the integer quantization of INT8 and INT4 (null: the format's default). */
+  static Path generated(String name, ModelShape shape, WeightFormat format, IntQuantization ints) throws IOException {
     Path dir = Path.of("target/fingerprint-models", name);
     if (!Files.exists(dir.resolve("config.json"))) {
-      ModelGenerator.builder(shape).format(format).seed(11).build().writeTo(dir);
+      ModelGenerator.builder(shape).format(format).ints(ints).seed(11).build().writeTo(dir);
     }
     return dir;
   }
@@ -91,6 +97,8 @@ class LogitsFingerprintTest {
     models.put("base-bf16", generated("base-bf16", base, WeightFormat.BF16));
     models.put("qproj-bf16", generated("qproj-bf16", qProj, WeightFormat.BF16));
     models.put("base-fp8", generated("base-fp8", base, WeightFormat.FP8));
+    models.put("base-int8", generated("base-int8", base, WeightFormat.INT8));
+    models.put("base-int4-asym", generated("base-int4-asym", base, WeightFormat.INT4, new IntQuantization(4, 32, false)));
     return models;
   }
 

@@ -16,6 +16,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
+import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.kernel.WeightEncoding;
+import io.moeflink.engine.kernel.WeightMatrix;
+import io.moeflink.workbench.quantize.IntQuantization;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,6 +70,13 @@ class ModelGeneratorTest {
             expected.put(
                 name + "_scale_inv",
                 new Expected("F32", List.of((shape[0] + 127) / 128, (shape[1] + 127) / 128)));
+          } else if (format == WeightFormat.INT8 || format == WeightFormat.INT4) {
+            // compressed-tensors: words of 4 bytes or 8 nibbles, per-channel or groups of 32
+            long perWord = format == WeightFormat.INT8 ? 4 : 8;
+            long groups = format == WeightFormat.INT8 ? 1 : shape[1] / 32;
+            expected.put(name + "_packed", new Expected("I32", List.of(shape[0], shape[1] / perWord)));
+            expected.put(name + "_scale", new Expected("BF16", List.of(shape[0], groups)));
+            expected.put(name + "_shape", new Expected("I32", List.of(2L)));
           } else {
             expected.put(name, new Expected("BF16", List.of(shape[0], shape[1])));
           }
@@ -158,6 +169,13 @@ class ModelGeneratorTest {
       assertThat(quantization.path("quant_method").asText()).isEqualTo("fp8");
       assertThat(quantization.path("fmt").asText()).isEqualTo("e4m3");
       assertThat(quantization.path("weight_block_size").toString()).isEqualTo("[128,128]");
+    } else if (format == WeightFormat.INT8 || format == WeightFormat.INT4) {
+      assertThat(quantization.path("quant_method").asText()).isEqualTo("compressed-tensors");
+      assertThat(quantization.path("format").asText()).isEqualTo("pack-quantized");
+      JsonNode weights = quantization.path("config_groups").path("group_0").path("weights");
+      assertThat(weights.path("num_bits").asInt()).isEqualTo(format == WeightFormat.INT8 ? 8 : 4);
+      assertThat(weights.path("strategy").asText()).isEqualTo(format == WeightFormat.INT8 ? "channel" : "group");
+      assertThat(weights.path("symmetric").asBoolean()).isTrue();
     } else {
       assertThat(quantization.isMissingNode()).isTrue();
     }
@@ -333,6 +351,56 @@ class ModelGeneratorTest {
           .isLessThanOrEqualTo(bound);
     }
     assertThat(bf16.floats("lm_head.weight")).isEqualTo(fp8.floats("lm_head.weight"));
+  }
+
+  /**
+   * Asymmetric INT4 in groups of 4 on odd dims (words and zero-point words part full), written in
+   * many slices and shards: the engine reads back every weight within half a step of the master
+   * value that BF16 rounds, and the files are byte-identical whatever the thread count.
+   */
+  @Test
+  void int4OfOneSeedHoldsTheMasterWeightsWithinHalfAStep() throws IOException {
+    IntQuantization asymmetric = new IntQuantization(4, 4, false);
+    Path int4 = ModelGenerator.builder(ODD_SHAPE).format(WeightFormat.INT4).ints(asymmetric).seed(9)
+        .maxShardBytes(100_000).threads(3).build().writeTo(tmp.resolve("int4")).directory();
+    Path again = ModelGenerator.builder(ODD_SHAPE).format(WeightFormat.INT4).ints(asymmetric).seed(9)
+        .maxShardBytes(100_000).threads(1).build().writeTo(tmp.resolve("int4-again")).directory();
+    StoredCheckpoint bf16 = StoredCheckpoint.read(generate(ODD_SHAPE, WeightFormat.BF16, 9, "b").directory());
+    StoredCheckpoint stored = StoredCheckpoint.read(int4);
+    assertThat(stored.config.path("quantization_config").path("config_groups").path("group_0")
+        .path("weights").path("symmetric").asBoolean()).isFalse();
+
+    String name = "model.layers.2.mlp.experts.5.down_proj.weight"; // (200, 136): 34 groups
+    assertThat(stored.tensors.get(name + "_zero_point").shape()).containsExactly(25L, 34L);
+    assertThat(stored.tensors.get(name + "_packed").shape()).containsExactly(200L, 17L);
+    float[] master = bf16.floats(name);
+    float[] scales = stored.floats(name + "_scale");
+    try (Checkpoint checkpoint = Checkpoint.open(int4)) {
+      WeightMatrix w = WeightMatrix.load(checkpoint, name, 200, 136);
+      assertThat(w.encoding()).isEqualTo(WeightEncoding.INT4);
+      for (int r = 0; r < 200; r++) {
+        for (int c = 0; c < 136; c++) {
+          float step = scales[r * 34 + c / 4];
+          // the master float32 is within 2^-9 relative of its BF16 rounding
+          double bound = 0.5001 * step + Math.abs(master[r * 136 + c]) * 0x1p-8;
+          assertThat((double) Math.abs(w.get(r, c) - master[r * 136 + c])).as("(%d, %d)", r, c).isLessThanOrEqualTo(bound);
+        }
+      }
+    }
+    try (Stream<Path> files = Files.list(int4)) {
+      for (Path file : files.toList()) {
+        assertThat(Files.readAllBytes(again.resolve(file.getFileName()))).as("%s", file.getFileName())
+            .isEqualTo(Files.readAllBytes(file));
+      }
+    }
+  }
+
+  @Test
+  void refusesIntegerBitsThatAreNotTheFormats() {
+    assertThatThrownBy(() -> ModelGenerator.builder(ODD_SHAPE).format(WeightFormat.INT8).ints(IntQuantization.INT4).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("int8 weights cannot be 4-bit");
+    assertThatThrownBy(() -> ModelGenerator.builder(ODD_SHAPE).format(WeightFormat.INT4).build().writeTo(tmp.resolve("g32")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a multiple of the group size 32");
   }
 
   @Test
