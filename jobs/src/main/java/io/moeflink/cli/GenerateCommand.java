@@ -99,15 +99,15 @@ final class GenerateCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     try (KernelBackend kernels = Backends.cpu(backend, nThreads);
-        Model m = Model.load(model, kernels);
-        Tokenizer tokenizer = Files.exists(model.resolve(Tokenizer.TOKENIZER_FILE)) ? Tokenizer.load(model) : null) {
+        Model m = Model.load(model, kernels)) {
+      Tokenizer tokenizer = Tokenizer.isPresentIn(model) ? Tokenizer.load(model) : null;
       int[] promptTokens;
       Set<Integer> stops = new HashSet<>();
       Arrays.stream(stopTokenIds).forEach(stops::add);
       if (prompt.text != null) {
         if (tokenizer == null) {
           throw new IllegalArgumentException(
-              "--prompt needs " + Tokenizer.TOKENIZER_FILE + " in " + model + "; give --prompt-tokens instead");
+              "--prompt needs " + Tokenizer.TOKENIZER_FILE + " (or " + Tokenizer.TIKTOKEN_FILE + ") in " + model + "; give --prompt-tokens instead");
         }
         promptTokens = chat
             ? tokenizer.applyChatTemplate(List.of(new ChatMessage("user", prompt.text)), true)

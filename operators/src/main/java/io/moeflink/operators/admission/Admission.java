@@ -7,7 +7,6 @@ import io.moeflink.engine.tokenizer.Tokenizer;
 import io.moeflink.operators.GenerationOutput;
 import io.moeflink.operators.GenerationTask;
 import io.moeflink.schemas.InferenceRequest;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -52,7 +51,7 @@ public final class Admission extends ProcessFunction<InferenceRequest, Generatio
   public void open(OpenContext context) throws Exception {
     Path dir = Path.of(modelDir);
     config = ModelConfig.load(dir);
-    tokenizer = Files.exists(dir.resolve(Tokenizer.TOKENIZER_FILE)) ? Tokenizer.load(dir) : null;
+    tokenizer = Tokenizer.isPresentIn(dir) ? Tokenizer.load(dir) : null;
     admitted = getRuntimeContext().getMetricGroup().counter("requestsAdmitted");
     rejected = getRuntimeContext().getMetricGroup().counter("requestsRejected");
   }
@@ -147,13 +146,6 @@ public final class Admission extends ProcessFunction<InferenceRequest, Generatio
 
   private String modelName() {
     return policy.modelName() == null || policy.modelName().isBlank() ? Path.of(modelDir).getFileName().toString() : policy.modelName();
-  }
-
-  @Override
-  public void close() throws Exception {
-    if (tokenizer != null) {
-      tokenizer.close();
-    }
   }
 
   /** Why a request cannot be served; becomes its error answer. */

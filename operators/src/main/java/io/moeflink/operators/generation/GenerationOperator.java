@@ -18,7 +18,6 @@ import io.moeflink.operators.loop.ExpertReply;
 import io.moeflink.operators.loop.ExpertRequest;
 import io.moeflink.operators.loop.FeedbackChannel;
 import io.moeflink.operators.loop.FeedbackKeys;
-import java.nio.file.Files;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -133,7 +132,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     if (subtask == 0) {
       placement.describe().forEach(line -> LOG.info("Expert placement: {}", line));
     }
-    if (Files.exists(spec.path().resolve(Tokenizer.TOKENIZER_FILE))) {
+    if (Tokenizer.isPresentIn(spec.path())) {
       tokenizer = Tokenizer.load(spec.path());
     }
     Tokenizer t = tokenizer;
@@ -313,9 +312,6 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   public void close() throws Exception {
     if (channel != null) {
       channel.close();
-    }
-    if (tokenizer != null) {
-      tokenizer.close();
     }
     if (model != null) {
       model.close();
