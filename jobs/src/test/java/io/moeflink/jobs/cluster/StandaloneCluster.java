@@ -124,6 +124,10 @@ public final class StandaloneCluster implements AutoCloseable {
     options.put("web.tmpdir", workDir.resolve("tmp").toString());
     options.put("blob.storage.directory", workDir.resolve("tmp").toString());
     options.put("env.java.opts.all", FLINK_JAVA17_OPTS + " " + MOE_FLINK_OPTS);
+    // A full GC also clears soft references, as the JVM does anyway before it runs out of memory, so
+    // that what only soft caches hold (java.beans' introspection cache holds Jinjava's classes) counts
+    // as collectable.
+    options.put("env.java.opts.taskmanager", "-XX:SoftRefLRUPolicyMSPerMB=0");
     options.putAll(b.options);
     this.configuration = Configuration.fromMap(options);
     this.rest = new FlinkRest(URI.create("http://localhost:" + options.get("rest.port")));
