@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draws the soak's figures (docs/soak.md) from the CSV files StreamingJobSoak writes.
 
-    python3 docs/soak/plot.py jobs/target/soak docs/soak/soak.png
+    /usr/bin/python3 docs/soak/plot.py jobs/target/soak docs/soak/soak.png
 
 Needs matplotlib (Debian: apt-get install python3-matplotlib).
 """
@@ -21,7 +21,11 @@ def read(path):
 
 
 def main(source, target):
-    samples = [(float(r["seconds"]), int(r["completions"])) for r in read(f"{source}/throughput.csv")]
+    rows = read(f"{source}/throughput.csv")
+    samples = sorted({(float(r["seconds"]), int(r["completions"])) for r in rows})
+    resident = defaultdict(list)
+    for r in rows:
+        resident[r["taskmanager"]].append((float(r["seconds"]), float(r["rss_mib"])))
     # Completions per second over a sliding 10 s window: commits arrive in bursts, one per checkpoint.
     rate_t, rate = [], []
     for i, (t, n) in enumerate(samples):
@@ -31,9 +35,9 @@ def main(source, target):
         if t - samples[j][0] >= 5:
             rate_t.append(t)
             rate.append((n - samples[j][1]) / (t - samples[j][0]))
-    memory = defaultdict(list)
+    heap = defaultdict(list)
     for r in read(f"{source}/memory.csv"):
-        memory[r["taskmanager"]].append((int(r["completions"]), float(r["rss_mib"]), float(r["heap_after_gc_mib"])))
+        heap[r["taskmanager"]].append((float(r["seconds"]), float(r["heap_after_gc_mib"]), int(r["completions"])))
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7))
     top.plot(rate_t, rate, color="tab:blue")
@@ -41,11 +45,12 @@ def main(source, target):
     top.set_ylabel("committed completions / s (10 s window)")
     top.set_title("Soak: 10,000 requests, streaming job G=2 S=2 on two TaskManagers")
     top.grid(alpha=0.3)
-    for tm, rows in sorted(memory.items()):
-        xs = [r[0] for r in rows]
-        bottom.plot(xs, [r[1] for r in rows], marker="o", label=f"{tm} resident set")
-        bottom.plot(xs, [r[2] for r in rows], marker="s", linestyle="--", label=f"{tm} heap after GC")
-    bottom.set_xlabel("committed completions")
+    for tm in sorted(resident):
+        line = bottom.plot([t for t, _ in resident[tm]], [m for _, m in resident[tm]], label=f"{tm} resident set")
+        points = heap[tm]
+        bottom.plot([t for t, _, _ in points], [m for _, m, _ in points], marker="s", linestyle="none",
+                    color=line[0].get_color(), label=f"{tm} heap after GC (at 1k and 10k)")
+    bottom.set_xlabel("seconds since the job ran")
     bottom.set_ylabel("MiB")
     bottom.set_ylim(bottom=0)
     bottom.grid(alpha=0.3)

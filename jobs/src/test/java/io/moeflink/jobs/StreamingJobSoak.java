@@ -32,9 +32,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The soak: {@value #REQUESTS} requests through the streaming job on a standalone cluster (two
- * TaskManagers with a capped heap, G=2, S=2, the tiny model, a few tokens each). At 1,000 and at
- * 10,000 committed completions it measures every TaskManager's resident set and its heap after a
- * full GC; both must stay within 10%. Throughput over time and the memory figures go to {@code
+ * TaskManagers with a capped heap, G=2, S=2, the tiny model, a few tokens each). It publishes the
+ * first 1,000 requests, waits until their completions are committed, measures every TaskManager's
+ * resident set and its heap after a full GC, then publishes the other 9,000 and measures again once
+ * all are committed: with nothing in flight both times, so that the figures compare like with like
+ * (records in flight hold some 15 MiB of heap). Both figures must stay within 10%. Throughput over time and the memory figures go to {@code
  * target/soak/} (CSV); {@code docs/soak/plot.py} draws them.
  *
  * <p>Not part of {@code mvn verify} (it takes several minutes): {@code mvn -B -Psoak -pl jobs -am
@@ -43,12 +45,20 @@ import org.junit.jupiter.api.Test;
 class StreamingJobSoak {
 
   private static final int REQUESTS = 10_000;
-  private static final int[] MEASURE_AT = {1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 7_000, 8_000, 9_000, 10_000};
+  /** Where memory is measured: after the first 1,000 requests and after all of them, nothing in flight either time. */
+  private static final int[] MEASURE_AT = {1_000, REQUESTS};
   private static final Pattern HEAP_TOTAL = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$");
   private static final Path OUT = Path.of("target", "soak").toAbsolutePath();
 
   @Test
   void keepsMemoryFlatOverTenThousandRequests() throws Exception {
+    if (Files.exists(OUT)) { // a fresh broker and cluster each run
+      try (var old = Files.walk(OUT)) {
+        for (Path p : old.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
     Path work = OUT.resolve("cluster");
     Path model = work.resolve("tiny");
     ModelGenerator.builder(ModelPreset.TINY.shape()).seed(3).build().writeTo(model);
@@ -60,8 +70,7 @@ class StreamingJobSoak {
       KafkaTestSupport.createTopic(kafka.bootstrapServers(), "soak-completions", 2);
       KafkaTestSupport.createTopic(kafka.bootstrapServers(), "soak-dead-letters", 1);
       List<InferenceRequest> requests = requests();
-      KafkaTestSupport.publish(kafka.bootstrapServers(), "soak-requests", requests.stream().map(AvroMessages::encode).toList(),
-          requests.stream().map(InferenceRequest::getId).toList());
+      publish(kafka, requests.subList(0, MEASURE_AT[0]));
 
       String job = cluster.submit("io.moeflink.jobs.StreamingJob", List.of("--bootstrap", kafka.bootstrapServers(),
           "--requests", "soak-requests", "--completions", "soak-completions", "--dead-letters", "soak-dead-letters",
@@ -70,8 +79,8 @@ class StreamingJobSoak {
           "--checkpoint-dir", work.resolve("checkpoints").toUri().toString()));
       FlinkRest.await("every subtask running", Duration.ofMinutes(3), () -> cluster.rest().isFullyRunning(job));
 
-      StringBuilder throughput = new StringBuilder("seconds,completions\n");
-      StringBuilder memory = new StringBuilder("completions,taskmanager,rss_mib,heap_after_gc_mib\n");
+      StringBuilder throughput = new StringBuilder("seconds,completions,taskmanager,rss_mib\n");
+      StringBuilder memory = new StringBuilder("seconds,completions,taskmanager,rss_mib,heap_after_gc_mib\n");
       Map<Integer, Map<String, long[]>> figures = new TreeMap<>();
       long start = System.nanoTime();
       int committed = 0;
@@ -84,19 +93,25 @@ class StreamingJobSoak {
             ids.add(new String(record.key(), StandardCharsets.UTF_8));
           }
           double seconds = (System.nanoTime() - start) / 1e9;
-          throughput.append(String.format(Locale.ROOT, "%.1f,%d%n", seconds, committed));
+          for (TaskManager tm : taskManagers) {
+            throughput.append(String.format(Locale.ROOT, "%.1f,%d,%s,%.1f%n", seconds, committed, tm.resourceId(),
+                tm.process().residentBytes() / 1048576.0));
+          }
           if (committed >= MEASURE_AT[next]) {
             Map<String, long[]> at = new TreeMap<>();
             for (TaskManager tm : taskManagers) {
               long heap = heapAfterGc(tm);
               long rss = tm.process().residentBytes();
               at.put(tm.resourceId(), new long[] {rss, heap});
-              memory.append(String.format(Locale.ROOT, "%d,%s,%.1f,%.1f%n", MEASURE_AT[next], tm.resourceId(),
+              memory.append(String.format(Locale.ROOT, "%.1f,%d,%s,%.1f,%.1f%n", seconds, MEASURE_AT[next], tm.resourceId(),
                   rss / 1048576.0, heap / 1048576.0));
             }
             figures.put(MEASURE_AT[next], at);
             System.out.printf(Locale.ROOT, "[soak] %d completions after %.0f s: %s%n", committed, seconds, describe(at));
             next++;
+            if (next < MEASURE_AT.length) {
+              publish(kafka, requests.subList(MEASURE_AT[next - 1], REQUESTS));
+            }
           }
           assertThat(seconds).as("time for %d requests (%d committed)", REQUESTS, committed).isLessThan(1800);
         }
@@ -120,6 +135,11 @@ class StreamingJobSoak {
             .isCloseTo(first[1], org.assertj.core.data.Percentage.withPercentage(10));
       }
     }
+  }
+
+  private static void publish(KafkaBrokerProcess kafka, List<InferenceRequest> requests) {
+    KafkaTestSupport.publish(kafka.bootstrapServers(), "soak-requests", requests.stream().map(AvroMessages::encode).toList(),
+        requests.stream().map(InferenceRequest::getId).toList());
   }
 
   /** Short requests: text prompts, chat messages, token ids; greedy and sampled; 2 to 8 tokens. */
