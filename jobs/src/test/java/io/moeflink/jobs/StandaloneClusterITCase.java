@@ -151,9 +151,12 @@ class StandaloneClusterITCase {
       long restartsBefore = cluster.rest().restarts(job);
       long killed = System.nanoTime();
       cluster.kill(victim);
+      long[] registered = new long[1];
       CompletableFuture<TaskManager> replacement = CompletableFuture.supplyAsync(() -> {
         sleep(REPLACEMENT_DELAY);
-        return cluster.startTaskManager();
+        TaskManager tm = cluster.startTaskManager();
+        registered[0] = System.nanoTime();
+        return tm;
       });
       FlinkRest.await("a restart after the kill", JOB_TIMEOUT, () -> cluster.rest().restarts(job) > restartsBefore);
       FlinkRest.await("every subtask running again", JOB_TIMEOUT, () -> cluster.rest().isFullyRunning(job));
@@ -161,7 +164,7 @@ class StandaloneClusterITCase {
       String replaced = replacement.join().resourceId();
       System.out.printf("[cluster] kill %d: %s (its subtasks running elsewhere after %.1f s), replaced by %s"
           + " registered %.1f s after the kill; %d restarts so far%n", kill + 1, victim.resourceId(), recovered, replaced,
-          (System.nanoTime() - killed) / 1e9, cluster.rest().restarts(job));
+          (registered[0] - killed) / 1e9, cluster.rest().restarts(job));
     }
     publish(t, waves.get(TASK_MANAGER_KILLS));
     awaitCommitted(t, REQUESTS);
