@@ -12,14 +12,11 @@
 #   docker build --target gpu -t REGISTRY/moe-flink:0.1.0-gpu .
 # k8s/README.md ("Run on Kubernetes") goes on from there.
 
-# Flink 2.3.0 on Java 17, the versions the build uses (pom.xml: flink.version, maven.compiler.release).
-ARG FLINK_IMAGE=flink:2.3.0-scala_2.12-java17
+# Flink 2.3.0 on Java 21, the newest Java the Flink images ship (java11, java17, java21). The jars are
+# built for release 17 (pom.xml: maven.compiler.release) and run, with the same bits, on 17 to 25.
+ARG FLINK_IMAGE=flink:2.3.0-scala_2.12-java21
 
 FROM ${FLINK_IMAGE} AS cpu
-# DJL's tokenizer binding: load the CPU library bundled in its jar and send no usage ping. Without
-# RUST_FLAVOR=cpu it tries to download a CUDA build on GPU nodes; pods have no internet anyway.
-ENV RUST_FLAVOR=cpu \
-    OPT_OUT_TRACKING=true
 # The jarURI of every FlinkDeployment: local:///opt/flink/usrlib/moe-flink-job.jar
 COPY --chown=flink:flink jobs/target/moe-flink-job.jar /opt/flink/usrlib/moe-flink-job.jar
 COPY --chmod=0755 k8s/image/moe-flink /usr/local/bin/moe-flink

@@ -2,7 +2,8 @@
 # Builds engine/target/gpu-check/: everything the GPU check needs on a machine that has a GPU but
 # maybe no JDK, Maven or network. Run it here; carry the folder to the GPU machine; run run.sh there.
 #
-#   classes/ test-classes/   the engine and its tests (golden fixtures included)
+#   classes/ test-classes/   the engine and its tests (golden fixtures included), and the
+#                            workbench's classes (the model generator and the GPU benchmark)
 #   lib/                     Jackson, SLF4J with its simple binding, AssertJ, JCuda with only its
 #                            driver library, the JUnit console launcher
 #   jre/                     a Java runtime made with jlink: the modules the engine and these
@@ -31,8 +32,9 @@ cd "$ROOT"
 rm -rf "$OUT"
 mkdir -p "$OUT/lib"
 
-mvn -B -q ${MVN_FLAGS:-} -pl engine test-compile
+mvn -B -q ${MVN_FLAGS:-} -pl engine,workbench -am test-compile
 cp -r engine/target/classes "$OUT/classes"
+cp -r workbench/target/classes/. "$OUT/classes/"
 cp -r engine/target/test-classes "$OUT/test-classes"
 
 mvn -B -q ${MVN_FLAGS:-} -pl engine dependency:copy-dependencies -DincludeScope=test \

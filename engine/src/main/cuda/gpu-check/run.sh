@@ -39,10 +39,10 @@ fi
 
 echo "== GPU tests"
 status=0
-junit --details=tree --select-package io.moeflink.engine.kernel.cuda \
+junit --details=tree --include-tag gpu --select-package io.moeflink.engine.kernel.cuda \
   --select-class io.moeflink.engine.model.GoldenCudaTest || status=$?
 
 echo "== decode benchmark, small model"
-"${JAVA[@]}" -cp "$CP" io.moeflink.engine.kernel.cuda.CudaDecodeBenchmark \
+"${JAVA[@]}" -cp "$CP" io.moeflink.workbench.bench.CudaDecodeBenchmark \
   "${MODEL_DIR:-/tmp/moe-flink-small-bf16}" "${STEPS:-32}" 2> >(grep -v 'incubator modules' >&2)
 exit "$status"

@@ -119,7 +119,8 @@ public final class RequestDecoder implements Serializable {
               + " publish with --format json for JSON",
           e);
     } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException
-        | NegativeArraySizeException e) {
+        | NegativeArraySizeException | UnsupportedOperationException e) {
+      // UnsupportedOperationException: Avro's "Cannot read strings longer than ..." limit.
       throw new InvalidRecordException(
           DeadLetterReason.UNDECODABLE, "Cannot decode the Avro request: " + e, e);
     }

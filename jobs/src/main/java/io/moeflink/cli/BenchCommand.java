@@ -1,8 +1,8 @@
 package io.moeflink.cli;
 
-import io.moeflink.engine.bench.BenchReport;
-import io.moeflink.engine.bench.BenchSettings;
-import io.moeflink.engine.bench.ModelBenchmark;
+import io.moeflink.workbench.bench.BenchReport;
+import io.moeflink.workbench.bench.BenchSettings;
+import io.moeflink.workbench.bench.ModelBenchmark;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.model.Model;
@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
  * weights. The measuring lives in {@link ModelBenchmark}; this class parses and prints.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Measure decode (batch 1, 16) and prefill throughput against the machine's read bandwidth.")
+    description = "Measure decode (batch 1, 16, 64) and prefill throughput against the machine's read bandwidth and FMA peak.")
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -33,7 +33,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Kernel threads, also used by the bandwidth probe (default: available processors).")
   Integer threads;
 
-  @Option(names = "--batches", split = ",", defaultValue = "1,16", description = "Decode batch sizes (default ${DEFAULT-VALUE}).")
+  @Option(names = "--batches", split = ",", defaultValue = "1,16,64", description = "Decode batch sizes (default ${DEFAULT-VALUE}).")
   int[] batches;
 
   @Option(names = "--steps", defaultValue = "20", description = "Timed decode steps per batch size (default ${DEFAULT-VALUE}).")
@@ -45,8 +45,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--prompt-tokens", defaultValue = "16", description = "Tokens prefilled before decoding (default ${DEFAULT-VALUE}).")
   int promptTokens;
 
-  @Option(names = "--prefill-tokens", defaultValue = "512", description = "Tokens of the single-prompt prefill, 0 = skip (default ${DEFAULT-VALUE}).")
-  int prefillTokens;
+  @Option(names = "--prefill-tokens", split = ",", defaultValue = "512,2048", description = "Tokens of each single-prompt prefill, 0 = none (default ${DEFAULT-VALUE}).")
+  int[] prefillTokens;
+
+  @Option(names = "--long-prompts", split = ",", description = "More single-prompt prefills, e.g. 4096,8192,16384,32768: the absorbed attention over long contexts.")
+  int[] longPrompts;
 
   @Option(names = "--prefill-prompts", defaultValue = "4", description = "Prompts of the batched prefill, 0 = skip (default ${DEFAULT-VALUE}).")
   int prefillPrompts;
@@ -63,13 +66,19 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--bandwidth-passes", defaultValue = "7", description = "Timed passes of the probe (default ${DEFAULT-VALUE}).")
   int bandwidthPasses;
 
+  @Option(names = "--fma-passes", defaultValue = "5", description = "Timed passes of the FMA probe (default ${DEFAULT-VALUE}).")
+  int fmaPasses;
+
   @Option(names = "--json", description = "Also write the results as JSON to this file.")
   Path json;
 
   @Override
   public Integer call() throws Exception {
-    BenchSettings settings = new BenchSettings(batches, promptTokens, warmup, steps, prefillTokens, prefillPrompts,
-        prefillPromptTokens, repeats, Math.multiplyExact(bandwidthMib, 1L << 20), bandwidthPasses);
+    int[] lengths = java.util.stream.IntStream.concat(java.util.Arrays.stream(prefillTokens),
+        longPrompts == null ? java.util.stream.IntStream.empty() : java.util.Arrays.stream(longPrompts))
+        .filter(n -> n > 0).toArray();
+    BenchSettings settings = new BenchSettings(batches, promptTokens, warmup, steps, lengths, prefillPrompts,
+        prefillPromptTokens, repeats, Math.multiplyExact(bandwidthMib, 1L << 20), bandwidthPasses, fmaPasses);
     Path dir = models.resolve(spec.commandLine().getErr(), "bench");
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     PrintWriter out = spec.commandLine().getOut();

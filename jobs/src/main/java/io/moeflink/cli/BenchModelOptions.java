@@ -1,8 +1,11 @@
 package io.moeflink.cli;
 
-import io.moeflink.engine.modelgen.ModelGenerator;
-import io.moeflink.engine.modelgen.ModelPreset;
-import io.moeflink.engine.modelgen.WeightFormat;
+import io.moeflink.engine.kernel.BackendKind;
+import io.moeflink.jobs.BackendKindConverter;
+import io.moeflink.jobs.JobPreflight;
+import io.moeflink.workbench.modelgen.ModelGenerator;
+import io.moeflink.workbench.modelgen.ModelPreset;
+import io.moeflink.workbench.modelgen.WeightFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -26,12 +29,18 @@ final class BenchModelOptions {
       description = "Weights of the generated default model: bf16 or fp8 (default ${DEFAULT-VALUE}).")
   WeightFormat dtype;
 
-  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
-  String backend;
+  @Option(names = "--backend", defaultValue = "auto", converter = BackendKindConverter.class,
+      description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
+  BackendKind backend;
 
   /** The checkpoint to measure: {@code --model}, or the cached small preset. */
   Path resolve(PrintWriter err, String command) throws IOException {
-    return model != null ? model : cachedSmall(err, command);
+    JobPreflight.backend(backend);
+    if (model != null) {
+      JobPreflight.modelDirectory("--model", model);
+      return model;
+    }
+    return cachedSmall(err, command);
   }
 
   /** The cached small preset, generated first if absent (into a temp dir, then moved). */

@@ -7,6 +7,7 @@ import io.moeflink.connectors.codec.CompletionJson;
 import io.moeflink.connectors.codec.DeadLetterJson;
 import io.moeflink.connectors.codec.RequestJson;
 import io.moeflink.jobs.KafkaClientOptions;
+import io.moeflink.jobs.UsageException;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.DeadLetter;
 import io.moeflink.schemas.InferenceRequest;
@@ -69,13 +70,12 @@ final class ConsumeCommand implements Callable<Integer> {
   long timeoutSeconds;
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws IOException, InterruptedException {
     AvroMessages avro = AvroMessages.create();
     long written = 0;
     try (KafkaConsumer<byte[], byte[]> consumer = consumer();
         OutputStream out = open()) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
+      List<TopicPartition> partitions = awaitPartitions(consumer);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       long idleSince = System.nanoTime();
@@ -102,6 +102,25 @@ final class ConsumeCommand implements Callable<Integer> {
       return 1;
     }
     return 0;
+  }
+
+  /**
+   * The topic's partitions, waiting up to {@code --timeout} for a topic that does not exist yet
+   * (the job or a producer may be about to create it).
+   */
+  private List<TopicPartition> awaitPartitions(KafkaConsumer<byte[], byte[]> consumer) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
+    while (true) {
+      List<org.apache.kafka.common.PartitionInfo> found = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+      if (found != null && !found.isEmpty()) {
+        return found.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new UsageException("topic " + topic + " does not exist (waited " + timeoutSeconds
+            + " s): check the name, or create it (moe-flink kafka --topic " + topic + ")");
+      }
+      Thread.sleep(250);
+    }
   }
 
   private static byte[] toJson(AvroMessages avro, ConsumerRecord<byte[], byte[]> record)
@@ -153,6 +172,8 @@ final class ConsumeCommand implements Callable<Integer> {
     Properties props = KafkaClients.resolve(kafka, spec).clientProperties();
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    // Reading must not create the topic (a broker with auto.create.topics.enable would).
+    props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
     return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 }

@@ -2,8 +2,10 @@ package io.moeflink.cli;
 
 import io.moeflink.jobs.CorpusJob;
 import io.moeflink.jobs.CorpusJobOptions;
+import io.moeflink.jobs.CorpusOutput;
 import io.moeflink.jobs.CorpusSize;
 import io.moeflink.jobs.InferencePipeline;
+import io.moeflink.jobs.JobPreflight;
 import io.moeflink.jobs.LatestCheckpoint;
 import io.moeflink.jobs.ProgressBoard;
 import java.io.PrintWriter;
@@ -34,9 +36,14 @@ final class CorpusCommand extends CorpusJobOptions implements Callable<Integer> 
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
-    if (resume && generation.checkpointDir == null) {
-      throw new IllegalArgumentException("--resume needs --checkpoint-dir, where the crashed run kept its checkpoints");
+    JobPreflight.corpus(this); // input, formats, model, placement: before the job starts
+    CorpusOutput existing = CorpusJob.checkOutput(this); // completions of another run: refuse, or skip with --resume
+    if (resume && existing.finished()) {
+      err.println(spec.qualifiedName() + ": the run into " + output + " already finished (" + existing.committedIds().size()
+          + " completions); nothing to do (give a new --output to answer the corpus again)");
+      return 0;
     }
+    long done = existing.committedRecords();
     Configuration config = InferencePipeline.configuration(generation);
     if (resume) {
       Optional<Path> latest = LatestCheckpoint.find(Path.of(java.net.URI.create(InferencePipeline.asUri(generation.checkpointDir))));
@@ -58,7 +65,7 @@ final class CorpusCommand extends CorpusJobOptions implements Callable<Integer> 
         .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
         .showSpeed().build()) {
       while (!job.getJobExecutionResult().isDone()) {
-        bar.stepTo(progress.records());
+        bar.stepTo(done + progress.records());
         bar.setExtraMessage(String.format(java.util.Locale.ROOT, " %.1f tokens/s", tokensPerSecond(progress, start)));
         try {
           job.getJobExecutionResult().get(500, TimeUnit.MILLISECONDS);
@@ -66,14 +73,15 @@ final class CorpusCommand extends CorpusJobOptions implements Callable<Integer> 
           // keep reporting
         }
       }
-      bar.stepTo(progress.records());
+      bar.stepTo(done + progress.records());
       bar.setExtraMessage(String.format(java.util.Locale.ROOT, " %.1f tokens/s", tokensPerSecond(progress, start)));
     }
     job.getJobExecutionResult().get();
+    CorpusOutput.markFinished(output, done + progress.records(), input);
     double seconds = (System.nanoTime() - start) / 1e9;
     spec.commandLine().getOut().printf(java.util.Locale.ROOT,
         "corpus: %d records of %d done in %.1f s, %d completion tokens, %.1f tokens/s -> %s%n",
-        progress.records(), total, seconds, progress.tokens(), progress.tokens() / seconds, output);
+        done + progress.records(), total, seconds, progress.tokens(), progress.tokens() / seconds, output);
     ProgressBoard.remove(runId);
     return 0;
   }

@@ -2,8 +2,7 @@ package io.moeflink.cli;
 
 import io.moeflink.connectors.codec.AvroMessages;
 import io.moeflink.connectors.kafka.EmbeddedKafka;
-import io.moeflink.engine.modelgen.ModelGenerator;
-import io.moeflink.engine.modelgen.ModelPreset;
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.jobs.InferencePipeline;
 import io.moeflink.jobs.StreamingJob;
 import io.moeflink.jobs.StreamingJobOptions;
@@ -12,6 +11,8 @@ import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.DeadLetter;
 import io.moeflink.schemas.InferenceRequest;
 import io.moeflink.schemas.SamplingParams;
+import io.moeflink.workbench.modelgen.ModelGenerator;
+import io.moeflink.workbench.modelgen.ModelPreset;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -83,7 +84,8 @@ final class DemoCommand implements Callable<Integer> {
       o.generation.expertShards = 2;
       o.generation.maxSequences = 8;
       o.generation.tokenBudget = 256;
-      o.generation.backend = "auto";
+      o.generation.backend = BackendKind.AUTO;
+      o.generation.cudaDevice = -1;
       o.generation.threads = 1;
       o.generation.checkpointIntervalMillis = 1000;
       o.generation.defaultMaxTokens = 24;

@@ -7,12 +7,16 @@ import io.moeflink.engine.generate.GenerationRequest;
 import io.moeflink.engine.generate.GenerationResult;
 import io.moeflink.engine.generate.Generator;
 import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.kernel.BackendKind;
+import io.moeflink.jobs.BackendKindConverter;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.model.Model;
 import io.moeflink.engine.sampling.SamplingParams;
 import io.moeflink.engine.tokenizer.ChatMessage;
 import io.moeflink.engine.tokenizer.Tokenizer;
+import io.moeflink.jobs.JobPreflight;
+import io.moeflink.jobs.UsageException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,9 +27,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code moe-flink generate}: the engine alone, one prompt, one JSON object on stdout.
@@ -86,8 +90,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--expert-shards", defaultValue = "1", description = "Expert shards (in-process) (default ${DEFAULT-VALUE}).")
   int expertShards;
 
-  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
-  String backend;
+  @Option(names = "--backend", defaultValue = "auto", converter = BackendKindConverter.class,
+      description = "Kernel backend: auto, vector or scalar (default ${DEFAULT-VALUE}).")
+  BackendKind backend;
 
   @Option(names = "--threads", description = "Kernel threads (default: available processors).")
   Integer threads;
@@ -97,6 +102,8 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    checkSampling();
+    JobPreflight.modelDirectory("--model", model);
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     try (KernelBackend kernels = Backends.cpu(backend, nThreads);
         Model m = Model.load(model, kernels)) {
@@ -106,7 +113,7 @@ final class GenerateCommand implements Callable<Integer> {
       Arrays.stream(stopTokenIds).forEach(stops::add);
       if (prompt.text != null) {
         if (tokenizer == null) {
-          throw new IllegalArgumentException(
+          throw new UsageException(
               "--prompt needs " + Tokenizer.TOKENIZER_FILE + " (or " + Tokenizer.TIKTOKEN_FILE + ") in " + model + "; give --prompt-tokens instead");
         }
         promptTokens = chat
@@ -155,4 +162,29 @@ final class GenerateCommand implements Callable<Integer> {
     }
     Files.writeString(file, sb.append("]}\n").toString());
   }
+
+  /** The sampling options, checked before the model loads; the message names the option. */
+  private void checkSampling() {
+    try {
+      new SamplingParams(temperature, topK, topP, seed, maxNewTokens, Set.of(), stopStrings);
+      Arrays.stream(stopTokenIds).forEach(id -> {
+        if (id < 0) {
+          throw new IllegalArgumentException("stopTokenIds must be >= 0, got " + id);
+        }
+      });
+    } catch (IllegalArgumentException e) {
+      String message = e.getMessage();
+      for (String[] field : SAMPLING_OPTIONS) {
+        if (message.startsWith(field[0] + " ")) {
+          throw new UsageException(field[1] + ": " + message.substring(field[0].length() + 1), e);
+        }
+      }
+      throw new UsageException(message, e);
+    }
+  }
+
+  /** SamplingParams' field names and the options that set them. */
+  private static final String[][] SAMPLING_OPTIONS = {
+      {"temperature", "--temperature"}, {"topK", "--top-k"}, {"topP", "--top-p"},
+      {"maxTokens", "--max-new-tokens"}, {"stopTokenIds", "--stop-token-ids"}, {"stopStrings", "--stop"}};
 }

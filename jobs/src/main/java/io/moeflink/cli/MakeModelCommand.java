@@ -1,9 +1,9 @@
 package io.moeflink.cli;
 
-import io.moeflink.engine.modelgen.GeneratedModel;
-import io.moeflink.engine.modelgen.ModelGenerator;
-import io.moeflink.engine.modelgen.ModelPreset;
-import io.moeflink.engine.modelgen.WeightFormat;
+import io.moeflink.workbench.modelgen.GeneratedModel;
+import io.moeflink.workbench.modelgen.ModelGenerator;
+import io.moeflink.workbench.modelgen.ModelPreset;
+import io.moeflink.workbench.modelgen.WeightFormat;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

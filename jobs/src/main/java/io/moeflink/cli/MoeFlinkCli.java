@@ -2,10 +2,12 @@ package io.moeflink.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code bin/moe-flink} command line. Each subcommand is its own class; this one only lists
- * them.
+ * The {@code bin/moe-flink} command line. Each subcommand is its own class; this one lists them
+ * and sets how failures are answered ({@link CliErrors}: one line, exit code 2 for a mistake).
  */
 @Command(
     name = "moe-flink",
@@ -27,6 +29,10 @@ import picocli.CommandLine.Command;
     })
 public final class MoeFlinkCli {
 
+  @Option(names = CliErrors.VERBOSE, scope = ScopeType.INHERIT,
+      description = "On an error, also print its stack trace.")
+  boolean verbose;
+
   public static void main(String[] args) {
     System.exit(run(args));
   }
@@ -38,6 +44,9 @@ public final class MoeFlinkCli {
 
   /** The command line, for callers that redirect its output. */
   public static CommandLine commandLine() {
-    return new CommandLine(new MoeFlinkCli());
+    CliErrors errors = new CliErrors();
+    return new CommandLine(new MoeFlinkCli())
+        .setParameterExceptionHandler(errors)
+        .setExecutionExceptionHandler(errors);
   }
 }

@@ -6,8 +6,14 @@ import io.moeflink.connectors.codec.InvalidRecordException;
 import io.moeflink.connectors.codec.RequestJson;
 import io.moeflink.jobs.KafkaClientOptions;
 import io.moeflink.schemas.InferenceRequest;
-import java.io.BufferedReader;
+import io.moeflink.jobs.JobPreflight;
+import io.moeflink.jobs.UsageException;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.Arrays;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +41,8 @@ import picocli.CommandLine.Spec;
  * <p>With {@code --format avro} each line is converted to Avro single-object encoding; a line that
  * cannot be read as a request at all is skipped and reported (values such as a negative
  * temperature are left for the job to reject, so its dead letters can be tried by hand). With
- * {@code --format json} lines are sent exactly as they are, bad ones included.
+ * {@code --format json} lines are sent exactly as they are, byte for byte, bad ones included (invalid
+ * JSON or invalid UTF-8 too: rejecting them, as dead letters, is the job's part).
  */
 @Command(
     name = "publish",
@@ -65,7 +72,12 @@ final class PublishCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    RecordFormat encoding = RecordFormat.valueOf(format.toUpperCase(Locale.ROOT));
+    RecordFormat encoding = JobPreflight.recordFormat("--format", format);
+    if (!Files.isRegularFile(input)) {
+      throw new UsageException("--input " + input + ": no such file; give a JSONL file of requests, one JSON object per line");
+    }
+    KafkaClients.resolve(kafka, spec);
+    PrintWriter err = spec.commandLine().getErr();
     long total = countRecords();
     long started = System.nanoTime();
     AtomicLong sent = new AtomicLong();
@@ -73,16 +85,15 @@ final class PublishCommand implements Callable<Integer> {
     AtomicReference<Exception> firstFailure = new AtomicReference<>();
     long skipped = 0;
     try (KafkaProducer<byte[], byte[]> producer = producer();
-        BufferedReader lines = Files.newBufferedReader(input, StandardCharsets.UTF_8);
+        InputStream lines = new BufferedInputStream(Files.newInputStream(input));
         ProgressBar progress = new ProgressBarBuilder().setTaskName("publish " + topic)
             .setInitialMax(total).setUnit(" records", 1).showSpeed().build()) {
       long lineNumber = 0;
-      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+      for (byte[] bytes = readLine(lines); bytes != null; bytes = readLine(lines)) {
         lineNumber++;
-        if (line.isBlank()) {
+        if (isBlank(bytes)) {
           continue;
         }
-        byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
         String key;
         byte[] value;
         try {
@@ -92,7 +103,8 @@ final class PublishCommand implements Callable<Integer> {
         } catch (InvalidRecordException e) {
           if (encoding == RecordFormat.AVRO) {
             if (++skipped <= REPORTED_SKIPS) {
-              System.err.printf("%n%s:%d skipped, %s: %s%n", input, lineNumber, e.reason(), e.getMessage());
+              err.printf("%n%s:%d skipped, %s: %s%n", input, lineNumber, e.reason(), e.getMessage());
+              err.flush();
             }
             progress.step();
             continue;
@@ -127,9 +139,37 @@ final class PublishCommand implements Callable<Integer> {
   }
 
   private long countRecords() throws IOException {
-    try (var lines = Files.lines(input, StandardCharsets.UTF_8)) {
-      return lines.filter(line -> !line.isBlank()).count();
+    long count = 0;
+    try (InputStream lines = new BufferedInputStream(Files.newInputStream(input))) {
+      for (byte[] line = readLine(lines); line != null; line = readLine(lines)) {
+        count += isBlank(line) ? 0 : 1;
+      }
     }
+    return count;
+  }
+
+  /** The next line's bytes without its {@code \n} (or {@code \r\n}), or null at the end. */
+  static byte[] readLine(InputStream in) throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+    int b = in.read();
+    if (b < 0) {
+      return null;
+    }
+    while (b >= 0 && b != '\n') {
+      line.write(b);
+      b = in.read();
+    }
+    byte[] bytes = line.toByteArray();
+    return bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? Arrays.copyOf(bytes, bytes.length - 1) : bytes;
+  }
+
+  private static boolean isBlank(byte[] line) {
+    for (byte b : line) {
+      if (b != ' ' && b != '\t' && b != '\r' && b != '\f') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private KafkaProducer<byte[], byte[]> producer() throws IOException {

@@ -1,6 +1,7 @@
 package io.moeflink.cli;
 
 import io.moeflink.jobs.InferencePipeline;
+import io.moeflink.jobs.JobPreflight;
 import io.moeflink.jobs.StreamingJob;
 import io.moeflink.jobs.StreamingJobOptions;
 import java.util.concurrent.Callable;
@@ -20,6 +21,7 @@ final class RunCommand extends StreamingJobOptions implements Callable<Integer> 
   @Override
   public Integer call() throws Exception {
     KafkaClients.resolve(kafka, spec); // no brokers: a usage error before anything starts
+    JobPreflight.streaming(this); // model, placement, backend, formats: before the job starts
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(InferencePipeline.configuration(generation));
     StreamingJob.build(env, this, UnaryOperator.identity());
     env.execute("moe-flink streaming " + requests + " -> " + completions);

@@ -25,9 +25,16 @@ public final class CorpusJob {
     if (!JobArguments.parse(options, args)) {
       return;
     }
+    CorpusOutput existing = checkOutput(options);
+    if (options.resume && existing.finished()) {
+      System.err.println("The run into " + options.output + " already finished; nothing to do");
+      return;
+    }
     StreamExecutionEnvironment env = JobArguments.environment(options.generation);
     build(env, options, "corpus");
     env.execute("moe-flink corpus " + options.input);
+    CorpusOutput.markFinished(options.output, CorpusOutput.inspect(options.output, deadLetterDirectory(options),
+        outputFormat(options.format)).committedRecords(), options.input);
   }
 
   /** Adds the job to {@code env}; {@code runId} names its progress on the {@link ProgressBoard}. */
@@ -39,12 +46,36 @@ public final class CorpusJob {
     // in which requests (and the checkpoint barriers behind them) would queue under back-pressure.
     DataStream<RawRecord> raw = env.fromSource(CorpusFiles.source(input, decoder, o.input), WatermarkStrategy.noWatermarks(), "corpus: " + o.input)
         .uid("corpus-source");
-    InferencePipeline.Outputs out = InferencePipeline.build(raw, decoder, o.generation);
+    String deadLetters = deadLetterDirectory(o);
+    SkipCommitted skip = new SkipCommitted(o.resume, o.output, deadLetters, outputFormat(o.format));
+    InferencePipeline.Outputs out = InferencePipeline.build(raw, decoder, o.generation,
+        requests -> requests.filter(skip).name("skip committed").uid("skip-committed"));
     out.completions().map(new CountProgress<>(runId), Contracts.completions()).name("progress").uid("completion-progress")
         .sinkTo(CorpusFiles.completionSink(o.output, outputFormat(o.format))).name("completion files").uid("completion-files");
-    String deadLetters = o.deadLetters != null ? o.deadLetters : o.output + "/dead-letters";
     out.deadLetters().map(new CountProgress<>(runId), Contracts.deadLetters()).name("dead-letter progress").uid("dead-letter-progress")
         .sinkTo(CorpusFiles.deadLetterSink(deadLetters)).name("dead-letter files").uid("dead-letter-files");
+  }
+
+  /** {@code --dead-letters}, or {@code OUTPUT/dead-letters}. */
+  public static String deadLetterDirectory(CorpusJobOptions o) {
+    return o.deadLetters != null ? o.deadLetters : o.output + "/dead-letters";
+  }
+
+  /**
+   * What the output directory holds decides whether the run may start: completions of another
+   * run refuse a fresh run; with {@code --resume} the committed ids are skipped.
+   *
+   * @return what the directory holds
+   * @throws UsageException when the directory holds completions and {@code --resume} is not given
+   */
+  public static CorpusOutput checkOutput(CorpusJobOptions o) throws java.io.IOException {
+    CorpusOutput existing = CorpusOutput.inspect(o.output, deadLetterDirectory(o), outputFormat(o.format));
+    if (!o.resume && (existing.completionFiles() > 0 || existing.finished())) {
+      throw new UsageException("--output " + o.output + " already holds " + existing.committedIds().size()
+          + " completions of another run" + (existing.finished() ? " (finished)" : "")
+          + "; give a new or empty directory, or add --resume --checkpoint-dir DIR to answer only the requests not answered there");
+    }
+    return existing;
   }
 
   static CompletionFileFormat outputFormat(String format) {

@@ -1,5 +1,6 @@
 package io.moeflink.jobs;
 
+import io.moeflink.engine.kernel.BackendKind;
 import picocli.CommandLine.Option;
 
 /** Model and generation settings shared by the streaming and the corpus job (a picocli mixin). */
@@ -26,8 +27,12 @@ public final class GenerationOptions {
   @Option(names = "--token-budget", defaultValue = "256", description = "Token rows per forward pass (default ${DEFAULT-VALUE}).")
   public int tokenBudget;
 
-  @Option(names = "--backend", defaultValue = "auto", description = "Kernel backend: auto, vector, scalar or cuda (default ${DEFAULT-VALUE}).")
-  public String backend;
+  @Option(names = "--backend", defaultValue = "auto", converter = BackendKindConverter.class,
+      description = "Kernel backend: auto, vector, scalar or cuda (default ${DEFAULT-VALUE}).")
+  public BackendKind backend;
+
+  @Option(names = "--cuda-device", defaultValue = "-1", description = "CUDA device for --backend cuda where Flink assigns no GPU resource (default: CUDA_VISIBLE_DEVICES and the subtask index).")
+  public int cudaDevice;
 
   @Option(names = "--threads", defaultValue = "1", description = "Kernel threads per operator instance (default ${DEFAULT-VALUE}).")
   public int threads;

@@ -13,6 +13,8 @@ import io.moeflink.operators.admission.Admission;
 import io.moeflink.operators.admission.AdmissionPolicy;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.DeadLetter;
+import io.moeflink.schemas.InferenceRequest;
+import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -29,13 +31,20 @@ public final class InferencePipeline {
   public record Outputs(DataStream<Completion> completions, DataStream<DeadLetter> deadLetters) {}
 
   public static Outputs build(DataStream<RawRecord> raw, RequestDecoder decoder, GenerationOptions g) {
+    return build(raw, decoder, g, UnaryOperator.identity());
+  }
+
+  /** As {@link #build(DataStream, RequestDecoder, GenerationOptions)}, with a step between decoding and admission. */
+  public static Outputs build(DataStream<RawRecord> raw, RequestDecoder decoder, GenerationOptions g,
+      UnaryOperator<DataStream<InferenceRequest>> beforeAdmission) {
     DecodedRequests decoded = DecodedRequests.decode(raw, decoder);
-    SingleOutputStreamOperator<GenerationTask> tasks = decoded.requests()
+    SingleOutputStreamOperator<GenerationTask> tasks = beforeAdmission.apply(decoded.requests())
         .process(new Admission(g.model, new AdmissionPolicy(g.modelName, g.maxPromptTokens, g.defaultMaxTokens)), GenerationTask.TYPE)
         .name("admission")
         .uid("admission");
     DataStream<GenerationOutput> generated = ExpertParallelGeneration.builder()
-        .model(new ModelSpec(g.model, g.backend, g.threads, g.expertShards, g.placement))
+        .model(ModelSpec.builder().modelDir(g.model).backend(g.backend).threads(g.threads).expertShards(g.expertShards)
+            .placement(g.placement).cudaDevice(g.cudaDevice).build())
         .generationParallelism(g.parallelism)
         .limits(new SchedulerLimits(g.maxSequences, g.tokenBudget))
         .build()

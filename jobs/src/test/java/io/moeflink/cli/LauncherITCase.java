@@ -42,6 +42,31 @@ class LauncherITCase {
       assertThat(jar.getEntry("com/hubspot/jinjava/Jinjava.class")).isNotNull();
       assertThat(jar.getEntry("com/fasterxml/jackson/dataformat/yaml/YAMLMapper.class")).isNotNull();
       assertThat(jar.getEntry("org/yaml/snakeyaml/Yaml.class")).isNotNull();
+      // The tokenizer is pure Java: no DJL and no tokenizers library that would pin the job's class
+      // loader. (Kafka's compression codecs still bring zstd, lz4 and snappy natives, loaded only
+      // for topics compressed with them.)
+      assertThat(jar.stream().map(e -> e.getName()))
+          .noneMatch(name -> name.startsWith("ai/djl/") || name.contains("tokenizers"))
+          .contains("io/moeflink/engine/tokenizer/BpeTokenizer.class");
+    }
+  }
+
+  @Test
+  void answersMistakesWithOneLineAndExitCode2() throws Exception {
+    String[][] mistakes = {
+        {"generate", "--model", "/missing", "--prompt", "Hi"},
+        {"run", "--model", "/missing", "--requests", "r", "--completions", "c", "--dead-letters", "d"},
+        {"publish", "--bootstrap", "127.0.0.1:1", "--topic", "t", "--input", "/missing.jsonl"},
+        {"corpus", "--model", "/missing", "--input", "/missing.jsonl", "--output", dir.resolve("out").toString()},
+        {"generate", "--bogus"}};
+    for (String[] args : mistakes) {
+      Result r = launch(args);
+      // The JVM itself announces the incubator module on stderr; everything else is ours.
+      List<String> lines = r.output.lines()
+          .filter(l -> !l.isBlank() && !l.startsWith("WARNING: Using incubator modules")).toList();
+      assertThat(r.code).as(String.join(" ", args) + ": " + r.output).isEqualTo(2);
+      assertThat(lines).as(String.join(" ", args)).hasSize(1);
+      assertThat(lines.get(0)).startsWith("moe-flink " + args[0] + ": ").doesNotContain("Exception");
     }
   }
 

@@ -75,6 +75,81 @@ class PublishConsumeTest {
     }
   }
 
+  @Test
+  void publishInJsonModeSendsEveryLineAsItIsInvalidUtf8Included() throws Exception {
+    byte[] good = "{\"id\":\"a\",\"prompt\":\"Hello\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] badUtf8 = {'{', '"', 'i', 'd', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+    byte[] notJson = "not json at all".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+    for (byte[] line : List.of(good, badUtf8, notJson)) {
+      file.write(line);
+      file.write('\n');
+    }
+    Path input = Files.write(dir.resolve("mixed.jsonl"), file.toByteArray());
+    try (EmbeddedKafka kafka = EmbeddedKafka.builder().dataDirectory(dir.resolve("kafka")).build().start()) {
+      kafka.createTopic("raw", 1);
+      assertThat(MoeFlinkCli.run("publish", "--bootstrap", kafka.bootstrapServers(), "--topic", "raw",
+          "--input", input.toString(), "--format", "json")).isZero();
+      assertThat(values(kafka.bootstrapServers(), "raw", 3)).containsExactly(good, badUtf8, notJson);
+    }
+  }
+
+  @Test
+  void publishInAvroModeSkipsLinesThatAreNotRequestsNamingTheirLineNumbers() throws Exception {
+    Path input = Files.writeString(dir.resolve("requests.jsonl"), String.join("\n",
+        "{\"id\":\"a\",\"prompt\":\"Hello\"}", "not json", "{\"prompt\":\"no id\"}", "{\"id\":\"b\",\"prompt\":\"Hi\"}"));
+    try (EmbeddedKafka kafka = EmbeddedKafka.builder().dataDirectory(dir.resolve("kafka")).build().start()) {
+      kafka.createTopic("requests", 1);
+      CliMistakesTest.Run run = CliMistakesTest.run("publish", "--bootstrap", kafka.bootstrapServers(), "--topic", "requests",
+          "--input", input.toString());
+      assertThat(run.code()).isZero();
+      assertThat(run.err()).contains(input + ":2 skipped", input + ":3 skipped").doesNotContain(":1 skipped", ":4 skipped");
+      assertThat(values(kafka.bootstrapServers(), "requests", 2)).hasSize(2);
+    }
+  }
+
+  @Test
+  void consumeWaitsForATopicThatDoesNotExistYetAndSaysSoWhenItNeverComes() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.builder().dataDirectory(dir.resolve("kafka")).build().start()) {
+      String bootstrap = kafka.bootstrapServers();
+      CliMistakesTest.assertOneLine("moe-flink consume: topic nowhere does not exist (waited 2 s): check the name",
+          "consume", "--bootstrap", bootstrap, "--topic", "nowhere", "--output", dir.resolve("x.jsonl").toString(), "--timeout", "2");
+
+      Path input = Files.writeString(dir.resolve("one.jsonl"), "{\"id\":\"late\",\"prompt\":\"Hello\"}\n");
+      Thread creator = new Thread(() -> {
+        try {
+          Thread.sleep(1_500);
+          kafka.createTopic("later", 1);
+          MoeFlinkCli.run("publish", "--bootstrap", bootstrap, "--topic", "later", "--input", input.toString());
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      creator.start();
+      Path output = dir.resolve("later.jsonl");
+      assertThat(MoeFlinkCli.run("consume", "--bootstrap", bootstrap, "--topic", "later", "--output", output.toString(),
+          "--count", "1", "--timeout", "30")).isZero();
+      creator.join();
+      assertThat(Files.readString(output)).contains("\"late\"");
+    }
+  }
+
+  private static List<byte[]> values(String bootstrap, String topic, int expected) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "values-" + topic);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    List<byte[]> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (out.size() < expected && System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
+      }
+    }
+    return out;
+  }
+
   private static List<String> keys(String bootstrap) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

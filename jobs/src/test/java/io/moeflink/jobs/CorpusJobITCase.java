@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moeflink.cli.MoeFlinkCli;
-import io.moeflink.engine.modelgen.ModelGenerator;
-import io.moeflink.engine.modelgen.ModelPreset;
+import io.moeflink.workbench.modelgen.ModelGenerator;
+import io.moeflink.workbench.modelgen.ModelPreset;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.InferenceRequest;
 import io.moeflink.schemas.SamplingParams;
@@ -170,5 +170,80 @@ class CorpusJobITCase {
     List<String> ids = lines(dir.resolve("out"), "completions").stream().map(c -> c.get("id").asText()).toList();
     assertThat(ids).doesNotHaveDuplicates().hasSize(n);
     assertThat(out.toString()).contains("corpus: ").contains("records of " + n);
+  }
+
+  private static String requests(int from, int to) {
+    return IntStream.range(from, to).mapToObj(i -> "{\"id\":\"q" + i + "\",\"prompt_token_ids\":[0," + (20 + i)
+        + ",7],\"sampling\":{\"max_tokens\":3}}").collect(Collectors.joining("\n")) + "\n";
+  }
+
+  /** The corpus command through the CLI: exit code and stderr. */
+  private record Cli(int code, String err) {}
+
+  private Cli corpus(String input, String... extra) {
+    List<String> args = new ArrayList<>(List.of("corpus", "--input", input, "--output", dir.resolve("out").toString(),
+        "--model", model.toString(), "--parallelism", "2", "--expert-shards", "2", "--checkpoint-interval", "300"));
+    args.addAll(List.of(extra));
+    StringWriter err = new StringWriter();
+    CommandLine cli = MoeFlinkCli.commandLine();
+    cli.setOut(new PrintWriter(new StringWriter()));
+    cli.setErr(new PrintWriter(err, true));
+    return new Cli(cli.execute(args.toArray(String[]::new)), err.toString());
+  }
+
+  private java.util.Map<String, String> outputFiles() throws IOException {
+    java.util.Map<String, String> files = new java.util.TreeMap<>();
+    try (Stream<Path> all = Files.walk(dir.resolve("out"))) {
+      for (Path f : all.filter(Files::isRegularFile).toList()) {
+        files.put(dir.resolve("out").relativize(f).toString(), Files.readString(f));
+      }
+    }
+    return files;
+  }
+
+  @Test
+  void refusesARunIntoAnOutputDirectoryThatHoldsAnotherRunsCompletions() throws Exception {
+    Path input = Files.writeString(dir.resolve("in.jsonl"), requests(0, 3));
+    assertThat(corpus(input.toString()).code()).isZero();
+    var before = outputFiles();
+
+    Cli again = corpus(input.toString());
+
+    assertThat(again.code()).isEqualTo(2);
+    assertThat(again.err().lines().filter(l -> !l.isBlank()).toList()).singleElement().asString()
+        .startsWith("moe-flink corpus: --output " + dir.resolve("out") + " already holds 3 completions of another run (finished);")
+        .contains("--resume");
+    assertThat(outputFiles()).isEqualTo(before);
+  }
+
+  @Test
+  void resumeOfAFinishedRunSaysSoAndWritesNothing() throws Exception {
+    Path input = Files.writeString(dir.resolve("in.jsonl"), requests(0, 3));
+    Path checkpoints = dir.resolve("checkpoints");
+    assertThat(corpus(input.toString(), "--checkpoint-dir", checkpoints.toString()).code()).isZero();
+    var before = outputFiles();
+
+    Cli resumed = corpus(input.toString(), "--checkpoint-dir", checkpoints.toString(), "--resume");
+
+    assertThat(resumed.code()).isZero();
+    assertThat(resumed.err()).contains("already finished (3 completions); nothing to do");
+    assertThat(outputFiles()).isEqualTo(before);
+  }
+
+  @Test
+  void resumeWithoutACheckpointSkipsTheIdsAlreadyCommitted() throws Exception {
+    // A run that committed q0..q2 and died before finishing, leaving no checkpoint to restore.
+    Path firstHalf = Files.writeString(dir.resolve("half.jsonl"), requests(0, 3));
+    assertThat(corpus(firstHalf.toString()).code()).isZero();
+    Files.delete(dir.resolve("out").resolve(CorpusOutput.FINISHED_MARKER));
+    var committedBefore = outputFiles();
+
+    Path whole = Files.writeString(dir.resolve("whole.jsonl"), requests(0, 6));
+    Cli resumed = corpus(whole.toString(), "--checkpoint-dir", dir.resolve("no-checkpoints").toString(), "--resume");
+
+    assertThat(resumed.code()).as(resumed.err()).isZero();
+    List<String> ids = lines(dir.resolve("out"), "completions").stream().map(c -> c.get("id").asText()).toList();
+    assertThat(ids).containsExactlyInAnyOrder("q0", "q1", "q2", "q3", "q4", "q5");
+    assertThat(outputFiles()).containsAllEntriesOf(committedBefore); // the earlier files untouched
   }
 }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.moeflink.connectors.codec.AvroMessages;
-import io.moeflink.engine.modelgen.ModelGenerator;
-import io.moeflink.engine.modelgen.ModelPreset;
+import io.moeflink.workbench.modelgen.ModelGenerator;
+import io.moeflink.workbench.modelgen.ModelPreset;
 import io.moeflink.jobs.cluster.FlinkRest;
 import io.moeflink.jobs.cluster.KafkaBrokerProcess;
 import io.moeflink.jobs.cluster.StandaloneCluster;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeflink.connectors.codec.AvroMessages;
 import io.moeflink.connectors.kafka.EmbeddedKafka;
-import io.moeflink.engine.modelgen.ModelGenerator;
-import io.moeflink.engine.modelgen.ModelPreset;
+import io.moeflink.workbench.modelgen.ModelGenerator;
+import io.moeflink.workbench.modelgen.ModelPreset;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.DeadLetter;
 import io.moeflink.schemas.DeadLetterReason;

@@ -3,8 +3,8 @@ package io.moeflink.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeflink.connectors.codec.AvroMessages;
-import io.moeflink.engine.modelgen.ModelGenerator;
-import io.moeflink.engine.modelgen.ModelPreset;
+import io.moeflink.workbench.modelgen.ModelGenerator;
+import io.moeflink.workbench.modelgen.ModelPreset;
 import io.moeflink.jobs.cluster.FlinkRest;
 import io.moeflink.jobs.cluster.KafkaBrokerProcess;
 import io.moeflink.jobs.cluster.StandaloneCluster;

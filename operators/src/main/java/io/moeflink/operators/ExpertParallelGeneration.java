@@ -29,7 +29,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  *
  * <pre>{@code
  * DataStream<GenerationOutput> outputs = ExpertParallelGeneration.builder()
- *     .model(new ModelSpec("/models/deepseek-v3", "auto", 8, 4, null))
+ *     .model(ModelSpec.builder().modelDir("/models/deepseek-v3").threads(8).expertShards(4).build())
  *     .generationParallelism(2)
  *     .limits(new SchedulerLimits(32, 512))
  *     .build()

@@ -68,7 +68,7 @@ class ExpertParallelGenerationITCase {
         .setParallelism(1)
         .rebalance();
     DataStream<GenerationOutput> outputs = ExpertParallelGeneration.builder()
-        .model(new ModelSpec(model.toString(), "auto", 1, s, null))
+        .model(ModelSpec.builder().modelDir(model.toString()).threads(1).expertShards(s).build())
         .generationParallelism(g)
         .limits(limits)
         .build()
@@ -119,7 +119,7 @@ class ExpertParallelGenerationITCase {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     DataStream<GenerationTask> source = env.fromData(GenerationTask.TYPE, OperatorTestSupport.tasks(4, 512).toArray(new GenerationTask[0]))
         .setParallelism(1).rebalance();
-    ExpertParallelGeneration.builder().model(new ModelSpec(model.toString(), "auto", 1, 2, null))
+    ExpertParallelGeneration.builder().model(ModelSpec.builder().modelDir(model.toString()).threads(1).expertShards(2).build())
         .generationParallelism(2).build().apply(source)
         .sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>());
     JobExecutionResult result = env.execute("co-location");

@@ -4,6 +4,7 @@ import io.moeflink.engine.generate.GenerationRequest;
 import io.moeflink.engine.generate.GenerationResult;
 import io.moeflink.engine.generate.Generator;
 import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.model.Model;
@@ -37,7 +38,7 @@ public final class OperatorTestSupport {
 
   /** The tokens the engine alone generates for each task id. */
   public static Map<String, List<Integer>> engineTokens(Path modelDir, List<GenerationTask> tasks) throws Exception {
-    try (KernelBackend k = Backends.cpu("auto", 1); Model model = Model.load(modelDir, k)) {
+    try (KernelBackend k = Backends.cpu(BackendKind.AUTO, 1); Model model = Model.load(modelDir, k)) {
       List<GenerationRequest> requests = tasks.stream().map(GenerationTask::toRequest).toList();
       Map<String, List<Integer>> out = new LinkedHashMap<>();
       for (GenerationResult r : new Generator(model, 1, SchedulerLimits.DEFAULT, null).generate(requests)) {

@@ -107,7 +107,20 @@ public final class AvroMessages {
    * @throws IOException or an unchecked Avro exception when the bytes are not a valid message
    */
   public InferenceRequest decodeRequest(byte[] bytes) throws IOException {
+    guardSizes(bytes);
     return requests.decode(bytes);
+  }
+
+  /** Refuses sizes that the record cannot hold before Avro allocates them ({@link AvroSizeGuard}). */
+  private void guardSizes(byte[] bytes) throws IOException {
+    if (!isSingleObject(bytes)) {
+      return; // the decoder itself says what is wrong with the header
+    }
+    long fingerprint = ByteBuffer.wrap(bytes, MAGIC.length, Long.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    Schema writer = store.findByFingerprint(fingerprint);
+    if (writer != null) {
+      AvroSizeGuard.check(writer, bytes, HEADER_BYTES);
+    }
   }
 
   /** Decodes a message of any of our three types, told apart by the writer's fingerprint. */
@@ -122,6 +135,7 @@ public final class AvroMessages {
       throw new MissingSchemaException(
           "No schema known with fingerprint " + Long.toHexString(fingerprint));
     }
+    guardSizes(bytes);
     if (type.equals(InferenceRequest.getClassSchema().getFullName())) {
       return requests.decode(bytes);
     } else if (type.equals(Completion.getClassSchema().getFullName())) {

@@ -137,7 +137,7 @@ public final class Checkpoint implements AutoCloseable {
     if (f == null) {
       throw new CheckpointException("Tensor " + name + " is missing from the checkpoint in " + dir);
     }
-    return new Tensor(f.tensors().get(name), f.fileName(), f.data(name));
+    return new Tensor(f.tensors().get(name), f.fileName(), f.data(name), f);
   }
 
   /** Checks the tensor names against the expected set: nothing missing, nothing unexpected. */

@@ -127,13 +127,13 @@ public final class SafetensorsFile implements AutoCloseable {
     long[] shape = new long[e.get("shape").size()];
     for (int i = 0; i < shape.length; i++) {
       JsonNode d = e.get("shape").get(i);
-      if (!d.canConvertToLong() || d.asLong() < 0) {
+      if (!isWholeNumber(d) || d.asLong() < 0) {
         throw new CheckpointException(where + " has shape " + e.get("shape") + ": dimensions must be non-negative integers");
       }
       shape[i] = d.asLong();
     }
     JsonNode off = e.get("data_offsets");
-    if (!off.get(0).canConvertToLong() || !off.get(1).canConvertToLong()) {
+    if (!isWholeNumber(off.get(0)) || !isWholeNumber(off.get(1))) {
       throw new CheckpointException(where + " has data_offsets " + off + ", expected two integers");
     }
     long begin = off.get(0).asLong();
@@ -155,6 +155,11 @@ public final class SafetensorsFile implements AutoCloseable {
               + info.shapeText());
     }
     return info;
+  }
+
+  /** An integer that fits a long; not 1.5, which Jackson would convert to 1 (found by fuzzing). */
+  private static boolean isWholeNumber(JsonNode n) {
+    return n.isIntegralNumber() && n.canConvertToLong();
   }
 
   private static void checkNoOverlap(Iterable<TensorInfo> infos, String file) {
@@ -198,6 +203,25 @@ public final class SafetensorsFile implements AutoCloseable {
         views.put(t.name(), view);
       }
       i = j + 1;
+    }
+  }
+
+  /** Reads tensor {@code t}'s bytes from {@code offset} into {@code dst}, to its limit, from the file itself. */
+  void read(TensorInfo t, long offset, ByteBuffer dst) {
+    if (offset < 0 || offset + dst.remaining() > t.end() - t.begin()) {
+      throw new IndexOutOfBoundsException("Bytes [" + offset + ", " + (offset + dst.remaining()) + ") of " + t.name());
+    }
+    try {
+      long at = dataStart + t.begin() + offset;
+      while (dst.hasRemaining()) {
+        int n = channel.read(dst, at);
+        if (n < 0) {
+          throw new CheckpointException("Unexpected end of " + fileName() + " in tensor " + t.name());
+        }
+        at += n;
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("Cannot read tensor " + t.name() + " from " + path, e);
     }
   }
 

@@ -5,8 +5,29 @@ import java.nio.ByteBuffer;
 /**
  * A tensor as stored: its header entry, the file it came from (for messages) and a read-only
  * view of its bytes (memory-mapped; never copied to the heap).
+ *
+ * @param source the file to read the bytes from without the mapping ({@link #read}), or null
  */
-public record Tensor(TensorInfo info, String file, ByteBuffer data) {
+public record Tensor(TensorInfo info, String file, ByteBuffer data, SafetensorsFile source) {
+
+  public Tensor(TensorInfo info, String file, ByteBuffer data) {
+    this(info, file, data, null);
+  }
+
+  /**
+   * Copies the tensor's bytes from {@code offset} into {@code dst} (to its limit) with positional
+   * file reads, not through the mapping: a copy made once (the CPU kernels' re-laid-out weights)
+   * then does not leave the mapped pages resident beside it.
+   */
+  public void read(long offset, ByteBuffer dst) {
+    if (source == null) {
+      ByteBuffer from = data.duplicate();
+      from.position(Math.toIntExact(offset)).limit(Math.toIntExact(offset + dst.remaining()));
+      dst.put(from);
+      return;
+    }
+    source.read(info, offset, dst);
+  }
 
   public String name() {
     return info.name();

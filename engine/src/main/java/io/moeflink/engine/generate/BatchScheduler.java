@@ -1,6 +1,6 @@
 package io.moeflink.engine.generate;
 
-import io.moeflink.engine.model.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertPlacement;
 import io.moeflink.engine.model.ForwardPass;
 import io.moeflink.engine.model.Model;
 import io.moeflink.engine.model.SequenceChunk;
@@ -41,7 +41,12 @@ public final class BatchScheduler {
     return running.size();
   }
 
-  /** Admits a new request. */
+  /**
+   * Admits a new request.
+   *
+   * @param nowNanos the time on the caller's clock, kept for the sequence's timings ({@link
+   *     Generator} passes {@code System.nanoTime()}; the Flink operator its request clock)
+   */
   public Sequence admit(GenerationRequest request, long nowNanos) {
     return restore(request, new int[0], nowNanos);
   }
@@ -54,7 +59,7 @@ public final class BatchScheduler {
     if (running.containsKey(request.id())) {
       throw new IllegalArgumentException("Request id " + request.id() + " is already in flight");
     }
-    Sequence s = new Sequence(model.config(), request, generated, nowNanos);
+    Sequence s = new Sequence(model.config(), model.newCache(), request, generated, nowNanos);
     running.put(request.id(), s);
     return s;
   }
@@ -109,6 +114,7 @@ public final class BatchScheduler {
       s.accept(logits, decoder, nowNanos);
       if (s.isFinished()) {
         running.remove(s.request().id());
+        s.release();
         finished.add(s);
       }
     }
@@ -117,6 +123,7 @@ public final class BatchScheduler {
 
   /** Drops every sequence (after a failure, before a restore). */
   public void clear() {
+    running.values().forEach(Sequence::release);
     running.clear();
   }
 }

@@ -1,8 +1,7 @@
 package io.moeflink.engine.generate;
 
-import io.moeflink.engine.model.ExpertPlacement;
-import io.moeflink.engine.model.ExpertShard;
-import io.moeflink.engine.model.LocalExchange;
+import io.moeflink.engine.moe.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertShard;
 import io.moeflink.engine.model.Model;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

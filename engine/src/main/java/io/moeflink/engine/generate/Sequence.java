@@ -29,9 +29,9 @@ public final class Sequence {
   /** How and when a sequence finished. */
   public record Finish(FinishReason reason, int textLength) {}
 
-  Sequence(ModelConfig config, GenerationRequest request, int[] alreadyGenerated, long admittedNanos) {
+  Sequence(ModelConfig config, LatentKvCache cache, GenerationRequest request, int[] alreadyGenerated, long admittedNanos) {
     this.request = request;
-    this.cache = new LatentKvCache(config);
+    this.cache = cache;
     this.stop = new StopCondition(request.sampling());
     this.generated = Arrays.copyOf(alreadyGenerated, Math.max(16, alreadyGenerated.length + 1));
     this.generatedCount = alreadyGenerated.length;
@@ -106,6 +106,11 @@ public final class Sequence {
     return request.sampling().stopStrings().isEmpty() || finish == null
         ? full
         : full.substring(0, Math.min(full.length(), finish.textLength()));
+  }
+
+  /** Frees the cache (device memory on a GPU); called when the sequence leaves its scheduler. */
+  void release() {
+    cache.release();
   }
 
   public boolean isFinished() {

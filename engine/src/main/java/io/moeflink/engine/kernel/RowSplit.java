@@ -16,6 +16,14 @@ final class RowSplit {
     return Math.max(1, Math.min(rows / 8, threads * 4));
   }
 
+  /** Number of chunks for {@code blocks} row blocks of {@code work} multiply-adds in all. */
+  static int blockChunks(int blocks, long work, int threads) {
+    if (threads == 1 || work < MIN_PARALLEL_WORK) {
+      return 1;
+    }
+    return Math.max(1, Math.min(blocks, threads * 4));
+  }
+
   static int start(int chunk, int chunks, int rows) {
     return (int) ((long) rows * chunk / chunks);
   }

@@ -3,26 +3,21 @@ package io.moeflink.engine.kernel;
 import static io.moeflink.engine.kernel.Lanes.F;
 import static io.moeflink.engine.kernel.Lanes.L;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
- * Kernels on the Vector API ({@code jdk.incubator.vector}): {@link Bf16Tiles} and {@link Fp8Tiles}
- * decode weights in registers from {@link StagedRows staged} rows, F32 reads the buffer directly;
- * each call's output rows are split over the {@link WorkerPool}. Only load this class when the
- * module is present ({@link Backends}).
+ * Kernels on the Vector API ({@code jdk.incubator.vector}): projections as a packed GEMM over
+ * {@link RowBlocks} ({@link RowBlockMatmul}), their row blocks split over the {@link WorkerPool};
+ * {@code dot} and {@code axpy} in {@link Dot16}'s and a lane-wise order. Only load this class when
+ * the module is present ({@link Backends}).
  *
- * <p>Every token's dot product runs the same instruction sequence whether it is computed alone or
- * in a group of four, so results do not depend on the batch.
+ * <p>Every result is the scalar reference's, bit for bit: the same fused multiply-adds in the
+ * same order, whatever the vector width (AVX2 or AVX-512), the JDK, the batch or the threads.
  */
-public final class VectorBackend implements KernelBackend {
-  private final WorkerPool pool;
+public final class VectorBackend extends CpuBackend {
 
   public VectorBackend(int threads) {
-    this.pool = new WorkerPool(threads);
+    super(threads);
   }
 
   @Override
@@ -32,52 +27,47 @@ public final class VectorBackend implements KernelBackend {
 
   @Override
   public void matmul(WeightMatrix w, float[] x, int tokens, float[] y) {
-    int rows = w.rows();
-    int cols = w.cols();
-    int chunks = RowSplit.chunks(rows, (long) rows * cols * tokens, pool.threads());
-    switch (w.dtype()) {
-      case BF16 -> {
-        float[][] split = Bf16Tiles.splitEvenOdd(x, tokens, cols);
-        pool.parallelFor(chunks, c -> Bf16Tiles.rows(w, x, split[0], split[1], tokens, y, c, chunks));
-      }
-      case F8_E4M3 -> pool.parallelFor(chunks, c -> Fp8Tiles.rows(w, x, tokens, y, c, chunks));
-      case F32 -> pool.parallelFor(chunks, c -> f32Rows(w, x, tokens, y, c, chunks));
+    RowBlocks blocks = w.blocks();
+    int n = blocks.blocks();
+    int chunks = RowSplit.blockChunks(n, (long) w.rows() * w.cols() * tokens, threads());
+    if (RowBlockMatmul.supported()) {
+      pool().parallelFor(chunks, c -> RowBlockMatmul.blocks(blocks, x, tokens, y, RowSplit.start(c, chunks, n),
+          RowSplit.start(c + 1, chunks, n)));
+    } else {
+      pool().parallelFor(chunks, c -> RowBlockMatmul.blocksScalar(blocks, x, tokens, y, RowSplit.start(c, chunks, n),
+          RowSplit.start(c + 1, chunks, n)));
     }
   }
 
-
-  private static void f32Rows(WeightMatrix w, float[] x, int tokens, float[] y, int chunk, int chunks) {
-    int rows = w.rows();
-    int cols = w.cols();
-    int vectorCols = (cols / L) * L;
-    ByteBuffer data = w.data();
-    int r1 = RowSplit.start(chunk + 1, chunks, rows);
-    for (int r = RowSplit.start(chunk, chunks, rows); r < r1; r++) {
-      long rowByte = (long) (w.rowOffset() + r) * cols * 4;
-      for (int t = 0; t < tokens; t++) {
-        int xo = t * cols;
-        FloatVector acc = FloatVector.zero(F);
-        for (int c = 0; c < vectorCols; c += L) {
-          FloatVector wv = FloatVector.fromByteBuffer(F, data, Math.toIntExact(rowByte + 4L * c), ByteOrder.LITTLE_ENDIAN);
-          acc = wv.fma(FloatVector.fromArray(F, x, xo + c), acc);
-        }
-        y[t * rows + r] = acc.reduceLanes(VectorOperators.ADD) + w.dotColumnsFrom(r, vectorCols, x, t * cols);
-      }
+  /** As {@link CpuBackend#latentAttention}, four heads of a row at a time ({@link AttentionTiles}). */
+  @Override
+  public void latentAttention(
+      Activations queryLatent, Activations query, HeadLayout queryRope, int heads, int rank, int ropeDim, float scale,
+      CacheRows cache, Activations out) {
+    if (L != 16 && L != 8) {
+      super.latentAttention(queryLatent, query, queryRope, heads, rank, ropeDim, scale, cache, out);
+      return;
     }
+    float[] ql = HostActivations.of(queryLatent);
+    float[] q = HostActivations.of(query);
+    float[] o = HostActivations.of(out);
+    int tiles = (heads + 3) / 4;
+    pool().parallelFor(cache.rows() * tiles, job -> {
+      int i = job / tiles;
+      int h0 = (job % tiles) * 4;
+      AttentionTiles.heads(ql, q, queryRope, heads, rank, ropeDim, scale, HostActivations.of(cache.latents()[i]),
+          HostActivations.of(cache.ropeKeys()[i]), cache.positions()[i] + 1, i, h0, Math.min(4, heads - h0), o);
+    });
   }
 
+  /**
+   * The fixed order of {@link Dot16}: sixteen virtual lanes whatever the vector width (one vector
+   * of 16 lanes, or two of 8), then the same tree.
+   */
   @Override
   public float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
-    int vectorEnd = (n / L) * L;
-    FloatVector acc = FloatVector.zero(F);
-    for (int i = 0; i < vectorEnd; i += L) {
-      acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
-    }
-    float sum = acc.reduceLanes(VectorOperators.ADD);
-    for (int i = vectorEnd; i < n; i++) {
-      sum += a[aOffset + i] * b[bOffset + i];
-    }
-    return sum;
+    return L == 16 ? Dot16.vector16(a, aOffset, b, bOffset, n)
+        : L == 8 ? Dot16.vector8(a, aOffset, b, bOffset, n) : Dot16.scalar(a, aOffset, b, bOffset, n);
   }
 
   @Override
@@ -85,25 +75,11 @@ public final class VectorBackend implements KernelBackend {
     int vectorEnd = (n / L) * L;
     FloatVector a = FloatVector.broadcast(F, alpha);
     for (int i = 0; i < vectorEnd; i += L) {
-      FloatVector.fromArray(F, x, xOffset + i).fma(a, FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
+      a.fma(FloatVector.fromArray(F, x, xOffset + i), FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
     }
+    // remaining entries: the same fused multiply-add per element
     for (int i = vectorEnd; i < n; i++) {
       y[yOffset + i] = Math.fma(alpha, x[xOffset + i], y[yOffset + i]);
     }
-  }
-
-  @Override
-  public void parallelFor(int count, IntConsumer body) {
-    pool.parallelFor(count, body);
-  }
-
-  @Override
-  public int threads() {
-    return pool.threads();
-  }
-
-  @Override
-  public void close() {
-    pool.close();
   }
 }

@@ -32,10 +32,13 @@ public final class WeightMatrix {
   private final float[] scales; // FP8 only: (ceil(storedRows/128), ceil(cols/128))
   private final float[] rebiasedScales; // scales * 2^120, for the bit-level decode
   private final int scaleCols;
+  private volatile RowBlocks blocks; // the CPU kernels' layout, made on first use
+  private final Tensor source; // the checkpoint tensor, read without the mapping when re-laid out; or null
 
   private WeightMatrix(
       String name, DType dtype, ByteBuffer data, int rowOffset, int rows, int cols, float[] scales,
-      float[] rebiasedScales) {
+      float[] rebiasedScales, Tensor source) {
+    this.source = source;
     this.name = name;
     this.dtype = dtype;
     this.data = data;
@@ -74,14 +77,14 @@ public final class WeightMatrix {
         }
       }
     }
-    return new WeightMatrix(name, t.dtype(), t.data(), 0, rows, cols, scales, rebiased);
+    return new WeightMatrix(name, t.dtype(), t.data(), 0, rows, cols, scales, rebiased, t);
   }
 
   /** Wraps F32 values already on the heap (tests, generated weights). */
   public static WeightMatrix ofFloats(String name, float[] values, int rows, int cols) {
     ByteBuffer b = ByteBuffer.allocateDirect(Math.multiplyExact(values.length, 4)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     b.asFloatBuffer().put(values);
-    return new WeightMatrix(name, DType.F32, b, 0, rows, cols, null, null);
+    return new WeightMatrix(name, DType.F32, b, 0, rows, cols, null, null, null);
   }
 
   /** Wraps raw stored bytes (tests): F32, BF16, or FP8 with scales. */
@@ -93,7 +96,8 @@ public final class WeightMatrix {
         rebiased[i] = scales[i] * E4M3_REBIAS;
       }
     }
-    return new WeightMatrix(name, dtype, data.order(java.nio.ByteOrder.LITTLE_ENDIAN), 0, rows, cols, scales, rebiased);
+    return new WeightMatrix(name, dtype, data.order(java.nio.ByteOrder.LITTLE_ENDIAN), 0, rows, cols, scales, rebiased,
+        null);
   }
 
   /** The view of rows {@code [from, from + count)}. */
@@ -101,7 +105,7 @@ public final class WeightMatrix {
     if (from < 0 || count < 0 || from + count > rows) {
       throw new IndexOutOfBoundsException("rows [" + from + ", " + (from + count) + ") of " + name + " with " + rows);
     }
-    return new WeightMatrix(name, dtype, data, rowOffset + from, count, cols, scales, rebiasedScales);
+    return new WeightMatrix(name, dtype, data, rowOffset + from, count, cols, scales, rebiasedScales, source);
   }
 
   /**
@@ -124,7 +128,43 @@ public final class WeightMatrix {
         }
       }
     }
-    return new WeightMatrix(name, out, t, 0, cols, count, null, null);
+    return new WeightMatrix(name, out, t, 0, cols, count, null, null, null);
+  }
+
+  /**
+   * This matrix re-laid out for the CPU kernels ({@link RowBlocks}), made on the first call and
+   * kept: a shard's experts or a per-head view that the CPU never multiplies costs nothing.
+   */
+  RowBlocks blocks() {
+    RowBlocks b = blocks;
+    if (b == null) {
+      synchronized (this) {
+        b = blocks;
+        if (b == null) {
+          b = RowBlocks.of(this);
+          blocks = b;
+        }
+      }
+    }
+    return b;
+  }
+
+  /**
+   * Copies the stored bytes of this view's rows {@code [r0, r0 + n)} into {@code dst} (from its
+   * position, {@code n * cols * dtype.bytes()} bytes): from the checkpoint file where the matrix
+   * came from one, so re-laying it out leaves no mapped pages resident.
+   */
+  void readRows(int r0, int n, ByteBuffer dst) {
+    long rowBytes = (long) cols * dtype.bytes();
+    ByteBuffer view = dst.duplicate();
+    view.limit(Math.toIntExact(view.position() + n * rowBytes));
+    if (source != null) {
+      source.read((rowOffset + r0) * rowBytes, view);
+    } else {
+      ByteBuffer from = data.duplicate();
+      from.position(Math.toIntExact((rowOffset + r0) * rowBytes)).limit(Math.toIntExact((rowOffset + r0 + n) * rowBytes));
+      view.put(from);
+    }
   }
 
   static int ceilDiv(int a, int b) {
@@ -140,18 +180,6 @@ public final class WeightMatrix {
       case BF16 -> Bf16.decode(data.getShort(Math.toIntExact(index * 2)));
       case F8_E4M3 -> Fp8E4M3.decode(data.get(Math.toIntExact(index))) * scale(r, col);
     };
-  }
-
-  /**
-   * {@code sum over c in [from, cols) of get(row, c) * x[xOffset + c]}, in column order: the columns
-   * of a row that the vector tiles leave over, or from column 0 the scalar reference's dot product.
-   */
-  float dotColumnsFrom(int row, int from, float[] x, int xOffset) {
-    float sum = 0f;
-    for (int c = from; c < cols; c++) {
-      sum += get(row, c) * x[xOffset + c];
-    }
-    return sum;
   }
 
   /** Decodes row {@code row} into {@code dst[0..cols)}. */

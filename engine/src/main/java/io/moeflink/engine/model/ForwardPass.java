@@ -1,22 +1,29 @@
 package io.moeflink.engine.model;
 
 import io.moeflink.engine.config.ModelConfig;
+import io.moeflink.engine.kernel.Activations;
+import io.moeflink.engine.kernel.CacheRows;
 import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.moe.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertResult;
+import io.moeflink.engine.moe.MoeDispatch;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * One step of the model over a micro-batch of sequence chunks (prefill chunks and decode tokens
- * mixed), resumable at every MoE layer: {@link #advance()} runs the dense compute up to the next
- * MoE layer and returns its dispatch, grouped by destination shard; {@link #accept} takes each
- * shard's raw expert outputs; once all have arrived the owner combines them (ascending expert id,
- * then the shared experts) and the next {@code advance()} continues. When {@code advance()}
- * returns {@code null} the pass is complete and {@link #logits(int)} is available. A caller whose
- * shards compute elsewhere calls {@link #runSharedExperts()} while it waits.
+ * mixed), resumable at every MoE layer: {@link #advance()} runs the blocks up to the next MoE
+ * layer and returns its dispatch, grouped by destination shard; {@link #accept} takes each shard's
+ * raw expert outputs; once all have arrived the layer combines them and the next {@code advance()}
+ * continues. When {@code advance()} returns {@code null} the pass is complete and {@link
+ * #logits(int)} is available. A caller whose shards compute elsewhere calls {@link
+ * #runSharedExperts()} while it waits.
  *
- * <p>The transport is not this class's business: {@link LocalExchange} calls in-process shards,
- * the Flink operators send the batches over the network. Both compute exactly the same numbers.
+ * <p>The transport is not this class's business: {@link io.moeflink.engine.generate.LocalExchange}
+ * calls in-process shards, the Flink operators send the batches over the network. Both compute
+ * exactly the same numbers.
  *
  * <p>Not thread-safe: one pass is driven by one thread.
  */
@@ -26,34 +33,12 @@ public final class ForwardPass {
   private final KernelBackend kernels;
   private final ExpertPlacement placement;
   private final List<SequenceChunk> chunks;
-  private final int rows; // token rows in this pass
   private final int[] positions; // (rows)
   private final LatentKvCache[] caches; // (rows)
-  private final RotaryEmbedding.Angles[] angles; // (rows)
-  private final float[] hidden; // (rows, D) the residual stream
+  private final PassBuffers buffers;
   private int layer;
-  private Pending pending;
+  private MixtureOfExperts.RoutedLayer routed; // the MoE layer in flight, or null
   private float[][] logits; // (chunks)(V), null for chunks that want none
-
-  /** The MoE layer in flight: routing, its input, shared-expert output and the results received so far. */
-  private static final class Pending {
-    final MoeDispatch dispatch;
-    final Routing routing;
-    final float[] ffnInput; // (rows, D): what the shared experts read
-    float[] shared; // (rows, D) once computed; stays null for a layer without shared experts
-    final int[] resultRow; // (rows * k) row of pair (t, j) in its shard's result
-    final ExpertResult[] results; // (shards)
-    int missing;
-
-    Pending(MoeDispatch dispatch, Routing routing, float[] ffnInput, int[] resultRow) {
-      this.dispatch = dispatch;
-      this.routing = routing;
-      this.ffnInput = ffnInput;
-      this.resultRow = resultRow;
-      this.results = new ExpertResult[dispatch.batches().length];
-      this.missing = dispatch.shardsInvolved();
-    }
-  }
 
   public ForwardPass(Model model, ExpertPlacement placement, List<SequenceChunk> chunks) {
     this.model = model;
@@ -72,11 +57,12 @@ public final class ForwardPass {
       }
       n += c.tokens().length;
     }
-    this.rows = n;
+    int d = config.hiddenSize();
+    int dr = config.qkRopeHeadDim();
     this.positions = new int[n];
     this.caches = new LatentKvCache[n];
-    this.angles = new RotaryEmbedding.Angles[n];
-    this.hidden = new float[n * config.hiddenSize()];
+    float[] embeddings = new float[n * d]; // (n, D)
+    float[] angles = new float[n * dr]; // (n, dr)
     int row = 0;
     for (SequenceChunk c : chunks) {
       int start = c.cache().length();
@@ -84,15 +70,16 @@ public final class ForwardPass {
       for (int i = 0; i < c.tokens().length; i++, row++) {
         positions[row] = start + i;
         caches[row] = c.cache();
-        angles[row] = model.rope().angles(start + i);
-        model.embed(c.tokens()[i], hidden, row * config.hiddenSize());
+        model.rope().angles(start + i, angles, row * dr);
+        model.embed(c.tokens()[i], embeddings, row * d);
       }
     }
+    this.buffers = new PassBuffers(config, kernels, n, model.largestDenseIntermediate(), embeddings, angles);
   }
 
   /** Token rows in this pass (prefill and decode tokens together). */
   public int tokens() {
-    return rows;
+    return positions.length;
   }
 
   public List<SequenceChunk> chunks() {
@@ -104,91 +91,45 @@ public final class ForwardPass {
    * null} when the pass is complete.
    */
   public MoeDispatch advance() {
-    if (pending != null) {
+    if (routed != null) {
       throw new IllegalStateException(
-          "Layer " + layer + " still waits for " + pending.missing + " shard result(s); accept them before advancing");
+          "Layer " + layer + " still waits for " + routed.missing + " shard result(s); accept them before advancing");
     }
     if (logits != null) {
       return null;
     }
-    int d = config.hiddenSize();
     while (layer < config.numHiddenLayers()) {
-      Model.Layer l = model.layer(layer);
-      // attention with its pre-norm, then the residual connection
-      float[] attnOut = l.attention().forward(kernels, l.attentionNorm().apply(hidden, rows), rows, positions, caches, angles);
-      addInPlace(hidden, attnOut);
-      float[] x = l.ffnNorm().apply(hidden, rows);
-      if (l.denseMlp() != null) {
-        addInPlace(hidden, l.denseMlp().forward(kernels, x, rows));
+      TransformerBlock block = model.block(layer);
+      block.attend(kernels, buffers, cacheRows(layer));
+      if (block.feedForward() instanceof Mlp mlp) {
+        mlp.forward(kernels, buffers.normed, tokens(), buffers.ffnOut, buffers.ffnGate, buffers.ffnUp);
+        kernels.add(buffers.hidden, buffers.ffnOut, tokens() * config.hiddenSize());
         layer++;
         continue;
       }
-      Routing routing = l.router().route(kernels, x, rows);
-      pending = dispatch(x, routing);
-      if (pending.missing == 0) {
+      routed = moe(layer).dispatch(kernels, buffers, placement);
+      if (routed.missing == 0) {
         throw new IllegalStateException("Layer " + layer + " routed no token to any shard");
       }
-      return pending.dispatch;
+      return routed.dispatch();
     }
     finish();
     return null;
   }
 
-  /** Groups each token's experts by shard: each token goes once to each shard it needs. */
-  private Pending dispatch(float[] x, Routing routing) {
-    int d = config.hiddenSize();
-    int k = routing.k();
-    int shards = placement.shards();
-    int[] tokenCount = new int[shards];
-    int[] pairCount = new int[shards];
-    int[] lastToken = new int[shards];
-    java.util.Arrays.fill(lastToken, -1);
-    for (int t = 0; t < rows; t++) {
-      for (int j = 0; j < k; j++) {
-        int s = placement.shardOf(layer, routing.experts()[t * k + j]);
-        pairCount[s]++;
-        if (lastToken[s] != t) {
-          lastToken[s] = t;
-          tokenCount[s]++;
-        }
-      }
+  /** Each row's cache buffers of {@code layer} and its position. */
+  private CacheRows cacheRows(int layer) {
+    Activations[] latents = new Activations[caches.length];
+    Activations[] ropeKeys = new Activations[caches.length];
+    for (int i = 0; i < caches.length; i++) {
+      latents[i] = caches[i].latent(layer);
+      ropeKeys[i] = caches[i].ropeKeys(layer);
     }
-    float[][] hiddenOf = new float[shards][];
-    int[][] offsets = new int[shards][];
-    int[][] ids = new int[shards][];
-    int[] tokensFilled = new int[shards];
-    int[] pairsFilled = new int[shards];
-    for (int s = 0; s < shards; s++) {
-      if (tokenCount[s] > 0) {
-        hiddenOf[s] = new float[tokenCount[s] * d];
-        offsets[s] = new int[tokenCount[s] + 1];
-        ids[s] = new int[pairCount[s]];
-      }
-    }
-    int[] resultRow = new int[rows * k];
-    java.util.Arrays.fill(lastToken, -1);
-    for (int t = 0; t < rows; t++) {
-      for (int j = 0; j < k; j++) { // experts ascending within the token
-        int e = routing.experts()[t * k + j];
-        int s = placement.shardOf(layer, e);
-        if (lastToken[s] != t) {
-          lastToken[s] = t;
-          System.arraycopy(x, t * d, hiddenOf[s], tokensFilled[s] * d, d);
-          offsets[s][tokensFilled[s]] = pairsFilled[s];
-          tokensFilled[s]++;
-        }
-        resultRow[t * k + j] = pairsFilled[s];
-        ids[s][pairsFilled[s]++] = e;
-      }
-    }
-    ExpertBatch[] batches = new ExpertBatch[shards];
-    for (int s = 0; s < shards; s++) {
-      if (tokenCount[s] > 0) {
-        offsets[s][tokenCount[s]] = pairCount[s];
-        batches[s] = new ExpertBatch(layer, tokenCount[s], hiddenOf[s], offsets[s], ids[s]);
-      }
-    }
-    return new Pending(new MoeDispatch(layer, batches), routing, x, resultRow);
+    return new CacheRows(latents, ropeKeys, positions);
+  }
+
+  private MixtureOfExperts moe(int layer) {
+    return (MixtureOfExperts) model.block(layer).feedForward();
   }
 
   /**
@@ -198,107 +139,73 @@ public final class ForwardPass {
    * Either way the sum is the same, bit for bit.
    */
   public void runSharedExperts() {
-    if (pending == null) {
+    if (routed == null) {
       throw new IllegalStateException("No MoE layer is in flight");
     }
-    Mlp shared = model.layer(layer).sharedExperts();
-    if (shared != null && pending.shared == null) {
-      pending.shared = shared.forward(kernels, pending.ffnInput, rows);
-    }
+    moe(layer).runSharedExperts(kernels, buffers, routed);
   }
 
   /** Stores shard {@code shard}'s result; when the last one arrives, combines the layer. */
   public void accept(int shard, ExpertResult result) {
-    if (pending == null) {
+    if (routed == null) {
       throw new IllegalStateException("No MoE layer is waiting for results (got one for layer " + result.layer() + ")");
     }
-    if (result.layer() != layer) {
-      throw new IllegalArgumentException("Result for layer " + result.layer() + " while layer " + layer + " is waiting");
-    }
-    ExpertBatch sent = pending.dispatch.batches()[shard];
-    if (sent == null || pending.results[shard] != null) {
-      throw new IllegalArgumentException("Unexpected or duplicate result from shard " + shard + " for layer " + layer);
-    }
-    if (result.pairs() != sent.pairs()) {
-      throw new IllegalArgumentException(
-          "Shard " + shard + " returned " + result.pairs() + " rows for layer " + layer + ", expected " + sent.pairs());
-    }
-    pending.results[shard] = result;
-    if (--pending.missing == 0) {
-      combine();
+    if (routed.accept(shard, result)) {
+      moe(layer).combine(kernels, buffers, routed);
+      routed = null;
+      layer++;
     }
   }
 
   /** The routing of the MoE layer in flight (tests and metrics); null between layers. */
   Routing routingInFlight() {
-    return pending == null ? null : pending.routing;
+    return routed == null ? null : routed.routing;
   }
 
   /** Whether the layer in flight still waits for results. */
   public boolean awaitingResults() {
-    return pending != null;
+    return routed != null;
   }
 
-  /** {@code h += (sum_e w_e * expert_e(x)) + shared(x)}, experts summed in ascending id. */
-  private void combine() {
-    runSharedExperts();
-    int d = config.hiddenSize();
-    int k = pending.routing.k();
-    float[] y = new float[d];
-    for (int t = 0; t < rows; t++) {
-      java.util.Arrays.fill(y, 0f);
-      for (int j = 0; j < k; j++) {
-        int e = pending.routing.experts()[t * k + j];
-        float w = pending.routing.weights()[t * k + j];
-        float[] out = pending.results[placement.shardOf(layer, e)].outputs();
-        int o = pending.resultRow[t * k + j] * d;
-        for (int i = 0; i < d; i++) {
-          y[i] += out[o + i] * w;
-        }
-      }
-      int h = t * d;
-      for (int i = 0; i < d; i++) {
-        float ffn = pending.shared == null ? y[i] : y[i] + pending.shared[h + i];
-        hidden[h + i] += ffn;
-      }
-    }
-    pending = null;
-    layer++;
-  }
-
+  /** Final norm and LM head on each chunk's last row that wants logits; commits the caches. */
   private void finish() {
     int d = config.hiddenSize();
     int vocab = config.vocabSize();
+    int[] lastRows = new int[chunks.size()];
     int wanted = 0;
-    for (SequenceChunk c : chunks) {
-      if (c.wantsLogits()) {
-        wanted++;
-      }
-    }
-    float[] last = new float[wanted * d];
     int row = 0;
-    int w = 0;
     for (SequenceChunk c : chunks) {
       row += c.tokens().length;
       if (c.wantsLogits()) {
-        model.finalNorm().apply(hidden, (row - 1) * d, d, 1, last, w * d, d);
-        w++;
+        lastRows[wanted++] = row - 1;
       }
     }
-    float[] all = new float[wanted * vocab];
     if (wanted > 0) {
-      kernels.matmul(model.lmHead(), last, wanted, all);
+      try (Activations last = kernels.allocate(wanted * d); Activations out = kernels.allocate(wanted * vocab)) {
+        kernels.gatherRows(buffers.hidden, Arrays.copyOf(lastRows, wanted), d, last); // (wanted, D)
+        model.finalNorm().apply(kernels, last, wanted, last);
+        kernels.matmul(model.lmHead(), last, wanted, out); // (wanted, V)
+        logits = split(kernels.toHost(out, wanted * vocab), vocab);
+      }
+    } else {
+      logits = new float[chunks.size()][];
     }
-    logits = new float[chunks.size()][];
-    w = 0;
-    for (int i = 0; i < chunks.size(); i++) {
-      SequenceChunk c = chunks.get(i);
+    for (SequenceChunk c : chunks) {
       c.cache().commit(c.cache().length() + c.tokens().length);
-      if (c.wantsLogits()) {
-        logits[i] = java.util.Arrays.copyOfRange(all, w * vocab, (w + 1) * vocab);
+    }
+    buffers.close();
+  }
+
+  private float[][] split(float[] all, int vocab) {
+    float[][] out = new float[chunks.size()][];
+    int w = 0;
+    for (int i = 0; i < chunks.size(); i++) {
+      if (chunks.get(i).wantsLogits()) {
+        out[i] = Arrays.copyOfRange(all, w * vocab, (w + 1) * vocab);
         w++;
       }
     }
+    return out;
   }
 
   public boolean isComplete() {
@@ -311,16 +218,5 @@ public final class ForwardPass {
       throw new IllegalStateException("The forward pass is not complete");
     }
     return logits[i];
-  }
-
-  /** The residual stream (rows, D) at the current layer boundary; for tracing and tests. */
-  float[] hidden() {
-    return hidden;
-  }
-
-  private static void addInPlace(float[] acc, float[] add) {
-    for (int i = 0; i < acc.length; i++) {
-      acc[i] += add[i];
-    }
   }
 }

@@ -1,30 +1,34 @@
 package io.moeflink.engine.model;
 
 import io.moeflink.engine.config.ModelConfig;
-import java.util.Arrays;
+import io.moeflink.engine.kernel.Activations;
+import io.moeflink.engine.kernel.KernelBackend;
 
 /**
  * One sequence's attention cache in MLA's absorbed form: per layer and position only the
  * normalised KV latent {@code c} and the rotated shared key {@code k_pe} (never per-head keys or
- * values). Grows on demand; never snapshotted (recovery re-prefills instead).
+ * values), held by the backend that computes with it (device memory on a GPU). Grows on demand;
+ * never snapshotted (recovery re-prefills instead). {@link #release()} frees it.
  */
 public final class LatentKvCache {
   private static final int INITIAL_CAPACITY = 16;
 
+  private final KernelBackend kernels;
   private final int rank;
   private final int ropeDim;
   private final int maxPositions;
-  private final float[][] latent; // (layers)(capacity, kvLoraRank)
-  private final float[][] ropeKeys; // (layers)(capacity, qkRopeHeadDim)
+  private final Activations[] latent; // (layers)(capacity, kvLoraRank)
+  private final Activations[] ropeKeys; // (layers)(capacity, qkRopeHeadDim)
   private int capacity;
   private int length;
 
-  public LatentKvCache(ModelConfig config) {
+  public LatentKvCache(ModelConfig config, KernelBackend kernels) {
+    this.kernels = kernels;
     this.rank = config.kvLoraRank();
     this.ropeDim = config.qkRopeHeadDim();
     this.maxPositions = config.maxPositionEmbeddings();
-    this.latent = new float[config.numHiddenLayers()][];
-    this.ropeKeys = new float[config.numHiddenLayers()][];
+    this.latent = new Activations[config.numHiddenLayers()];
+    this.ropeKeys = new Activations[config.numHiddenLayers()];
     this.capacity = 0;
     ensureCapacity(INITIAL_CAPACITY);
   }
@@ -44,17 +48,26 @@ public final class LatentKvCache {
     }
     int grown = Math.min(maxPositions, Math.max(positions, capacity * 2));
     for (int l = 0; l < latent.length; l++) {
-      latent[l] = latent[l] == null ? new float[grown * rank] : Arrays.copyOf(latent[l], grown * rank);
-      ropeKeys[l] = ropeKeys[l] == null ? new float[grown * ropeDim] : Arrays.copyOf(ropeKeys[l], grown * ropeDim);
+      latent[l] = grow(latent[l], capacity * rank, grown * rank);
+      ropeKeys[l] = grow(ropeKeys[l], capacity * ropeDim, grown * ropeDim);
     }
     capacity = grown;
   }
 
-  float[] latent(int layer) {
+  private Activations grow(Activations old, int used, int floats) {
+    Activations bigger = kernels.allocate(floats);
+    if (old != null) {
+      kernels.copy(old, 0, bigger, 0, used);
+      old.close();
+    }
+    return bigger;
+  }
+
+  Activations latent(int layer) {
     return latent[layer];
   }
 
-  float[] ropeKeys(int layer) {
+  Activations ropeKeys(int layer) {
     return ropeKeys[layer];
   }
 
@@ -65,5 +78,14 @@ public final class LatentKvCache {
   /** Forgets everything (the sequence restarts from position 0). */
   public void clear() {
     this.length = 0;
+  }
+
+  /** Frees the buffers (device memory at once); the cache must not be used afterwards. */
+  public void release() {
+    for (int l = 0; l < latent.length; l++) {
+      latent[l].close();
+      ropeKeys[l].close();
+    }
+    length = 0;
   }
 }

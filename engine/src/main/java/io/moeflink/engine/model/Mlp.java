@@ -1,15 +1,18 @@
 package io.moeflink.engine.model;
 
 import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.kernel.Activations;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.WeightMatrix;
 
 /**
- * The SwiGLU feed-forward network used by dense layers, shared experts and routed experts:
- * {@code down(silu(gate(x)) * up(x))}; silu goes on {@code gate_proj} (w1), not {@code up_proj}
- * (w3) (trap 11).
+ * The SwiGLU feed-forward network of the dense layers and of the shared experts: {@code
+ * down(silu(gate(x)) * up(x))}; silu goes on {@code gate_proj} (w1), not {@code up_proj} (w3)
+ * (trap 11). DeepSeek's reference has the same network twice, as {@code MLP} and as the routed
+ * {@code Expert}; so does this engine ({@link io.moeflink.engine.moe.Expert}), so that the expert
+ * shards need nothing of the dense model.
  */
-public final class Mlp {
+final class Mlp implements FeedForward {
   private final WeightMatrix gate; // (I, D)
   private final WeightMatrix up; // (I, D)
   private final WeightMatrix down; // (D, I)
@@ -28,30 +31,26 @@ public final class Mlp {
         WeightMatrix.load(ck, prefix + "down_proj.weight", hidden, intermediate));
   }
 
+  /** Width of the hidden layer {@code I}. */
+  int intermediateSize() {
+    return gate.rows();
+  }
+
   /**
    * @param x (n, D)
-   * @return (n, D)
+   * @param y (n, D), overwritten
+   * @param g (n, I) scratch
+   * @param u (n, I) scratch
    */
-  float[] forward(KernelBackend k, float[] x, int n) {
-    int inter = gate.rows();
-    float[] g = new float[n * inter];
-    float[] u = new float[n * inter];
+  void forward(KernelBackend k, Activations x, int n, Activations y, Activations g, Activations u) {
     k.matmul(gate, x, n, g);
     k.matmul(up, x, n, u);
-    for (int i = 0; i < g.length; i++) {
-      g[i] = silu(g[i]) * u[i];
-    }
-    float[] y = new float[n * down.rows()];
+    k.siluMultiply(g, u, n * intermediateSize());
     k.matmul(down, g, n, y);
-    return y;
   }
 
-  static float silu(float z) {
-    return z / (1f + (float) Math.exp(-z));
-  }
-
-  /** Bytes of weights one forward pass reads. */
-  long bytes() {
+  @Override
+  public long bytes() {
     return gate.bytes() + up.bytes() + down.bytes();
   }
 }

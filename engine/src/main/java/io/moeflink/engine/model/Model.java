@@ -2,6 +2,7 @@ package io.moeflink.engine.model;
 
 import io.moeflink.engine.checkpoint.Checkpoint;
 import io.moeflink.engine.checkpoint.Tensor;
+import io.moeflink.engine.checkpoint.TensorNames;
 import io.moeflink.engine.config.ModelConfig;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.WeightMatrix;
@@ -11,12 +12,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The dense (replicated) part of DeepSeek-V3: embedding, per layer MLA with its norms, the dense
- * MLP of the first {@code first_k_dense_replace} layers, the router and shared experts of MoE
- * layers, the final norm and the LM head. Routed experts live in {@link ExpertShard}s.
+ * The dense (replicated) part of DeepSeek-V3, as DeepSeek's {@code Transformer}: the embedding,
+ * the {@link TransformerBlock}s, the final norm and the LM head. The routed experts of the MoE
+ * blocks live in {@link io.moeflink.engine.moe.ExpertShard}s on the other side of the seam.
  *
  * <p>Weights are immutable and shared by all sequences; per-sequence state is a {@link
- * LatentKvCache}.
+ * LatentKvCache}, per-pass state the pass's own buffers.
  */
 public final class Model implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Model.class);
@@ -25,72 +26,66 @@ public final class Model implements AutoCloseable {
   private final Checkpoint checkpoint;
   private final KernelBackend kernels;
   private final Tensor embedding; // (V, D)
-  private final Layer[] layers;
+  private final TransformerBlock[] blocks;
   private final RmsNorm finalNorm; // (D)
   private final WeightMatrix lmHead; // (V, D)
   private final RotaryEmbedding rope;
-
-  /** One transformer block's dense weights. */
-  record Layer(
-      RmsNorm attentionNorm, MultiHeadLatentAttention attention, RmsNorm ffnNorm, Mlp denseMlp, Router router,
-      Mlp sharedExperts) {}
+  private final int largestDenseIntermediate;
 
   private Model(
-      ModelConfig config, Checkpoint checkpoint, KernelBackend kernels, Tensor embedding, Layer[] layers,
+      ModelConfig config, Checkpoint checkpoint, KernelBackend kernels, Tensor embedding, TransformerBlock[] blocks,
       RmsNorm finalNorm, WeightMatrix lmHead) {
     this.config = config;
     this.checkpoint = checkpoint;
     this.kernels = kernels;
     this.embedding = embedding;
-    this.layers = layers;
+    this.blocks = blocks;
     this.finalNorm = finalNorm;
     this.lmHead = lmHead;
     this.rope = RotaryEmbedding.of(config);
+    int widest = 0;
+    for (TransformerBlock b : blocks) {
+      FeedForward ffn = b.feedForward();
+      widest = Math.max(widest, ffn instanceof Mlp mlp ? mlp.intermediateSize()
+          : ((MixtureOfExperts) ffn).sharedIntermediateSize());
+    }
+    this.largestDenseIntermediate = widest;
   }
 
   /**
    * Opens a Hugging Face DeepSeek-V3 directory, checks that its tensors are exactly the ones the
    * config implies (layers past {@code num_hidden_layers}, the MTP module, are ignored) and maps
-   * the dense weights.
+   * the dense weights. The model owns the checkpoint it opened.
    */
   public static Model load(Path dir, KernelBackend kernels) throws IOException {
-    long start = System.nanoTime();
     ModelConfig config = ModelConfig.load(dir);
     Checkpoint ck = Checkpoint.open(dir);
     try {
-      ck.requireExactly(TensorNames.expected(config, ck), config.numHiddenLayers());
-      Model model = load(ck, config, kernels);
-      LOG.info("Loaded {} from {} in {} ms: {}; backend {} with {} threads",
-          "DeepSeek-V3 model", dir, (System.nanoTime() - start) / 1_000_000, config.summary(), kernels.name(),
-          kernels.threads());
-      return model;
+      return open(config, ck, kernels, dir.toString());
     } catch (RuntimeException e) {
       ck.close();
       throw e;
     }
   }
 
-  private static Model load(Checkpoint ck, ModelConfig c, KernelBackend kernels) {
-    int d = c.hiddenSize();
-    double eps = c.rmsNormEps();
-    Layer[] layers = new Layer[c.numHiddenLayers()];
-    for (int l = 0; l < layers.length; l++) {
-      String p = TensorNames.layer(l);
-      RmsNorm attnNorm = RmsNorm.load(ck, p + "input_layernorm.weight", d, eps);
-      RmsNorm ffnNorm = RmsNorm.load(ck, p + "post_attention_layernorm.weight", d, eps);
-      MultiHeadLatentAttention attn = MultiHeadLatentAttention.load(ck, c, l);
-      if (c.isMoeLayer(l)) {
-        Mlp shared = c.nSharedExperts() == 0 ? null
-            : Mlp.load(ck, p + "mlp.shared_experts.", d, c.nSharedExperts() * c.moeIntermediateSize());
-        layers[l] = new Layer(attnNorm, attn, ffnNorm, null, Router.load(ck, c, l), shared);
-      } else {
-        layers[l] = new Layer(attnNorm, attn, ffnNorm, Mlp.load(ck, p + "mlp.", d, c.intermediateSize()), null, null);
-      }
+  /**
+   * The model of an already opened checkpoint and its config (loaded once per subtask); closing
+   * the model closes the checkpoint.
+   */
+  public static Model open(ModelConfig config, Checkpoint ck, KernelBackend kernels, String source) {
+    long start = System.nanoTime();
+    ck.requireExactly(TensorNames.expected(config, ck), config.numHiddenLayers());
+    TransformerBlock[] blocks = new TransformerBlock[config.numHiddenLayers()];
+    for (int l = 0; l < blocks.length; l++) {
+      blocks[l] = TransformerBlock.load(ck, config, l);
     }
-    Tensor embedding = ck.tensor("model.embed_tokens.weight", c.vocabSize(), d);
-    RmsNorm finalNorm = RmsNorm.load(ck, "model.norm.weight", d, eps);
-    WeightMatrix head = WeightMatrix.load(ck, "lm_head.weight", c.vocabSize(), d);
-    return new Model(c, ck, kernels, embedding, layers, finalNorm, head);
+    Tensor embedding = ck.tensor("model.embed_tokens.weight", config.vocabSize(), config.hiddenSize());
+    RmsNorm finalNorm = RmsNorm.load(ck, "model.norm.weight", config.hiddenSize(), config.rmsNormEps());
+    WeightMatrix head = WeightMatrix.load(ck, "lm_head.weight", config.vocabSize(), config.hiddenSize());
+    Model model = new Model(config, ck, kernels, embedding, blocks, finalNorm, head);
+    LOG.info("Loaded DeepSeek-V3 model from {} in {} ms: {}; backend {} with {} threads", source,
+        (System.nanoTime() - start) / 1_000_000, config.summary(), kernels.name(), kernels.threads());
+    return model;
   }
 
   public ModelConfig config() {
@@ -106,8 +101,13 @@ public final class Model implements AutoCloseable {
     return checkpoint;
   }
 
-  Layer layer(int i) {
-    return layers[i];
+  /** A new, empty cache for one sequence, on this model's backend. */
+  public LatentKvCache newCache() {
+    return new LatentKvCache(config, kernels);
+  }
+
+  TransformerBlock block(int i) {
+    return blocks[i];
   }
 
   RotaryEmbedding rope() {
@@ -120,6 +120,11 @@ public final class Model implements AutoCloseable {
 
   WeightMatrix lmHead() {
     return lmHead;
+  }
+
+  /** The widest hidden layer of a dense MLP or shared-expert block: the pass's scratch width. */
+  int largestDenseIntermediate() {
+    return largestDenseIntermediate;
   }
 
   /** Writes token {@code token}'s embedding row into {@code h[offset ..]}. No scaling. */
@@ -136,17 +141,8 @@ public final class Model implements AutoCloseable {
   /** Bytes of dense weights one decode step reads for one token, excluding routed experts. */
   public long denseBytesPerStep() {
     long bytes = lmHead.bytes();
-    for (Layer layer : layers) {
-      bytes += layer.attention().bytes();
-      if (layer.denseMlp() != null) {
-        bytes += layer.denseMlp().bytes();
-      }
-      if (layer.router() != null) {
-        bytes += layer.router().bytes();
-      }
-      if (layer.sharedExperts() != null) {
-        bytes += layer.sharedExperts().bytes();
-      }
+    for (TransformerBlock block : blocks) {
+      bytes += block.bytes();
     }
     return bytes;
   }

@@ -1,7 +1,10 @@
 package io.moeflink.engine.model;
 
 import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.checkpoint.TensorNames;
 import io.moeflink.engine.config.ModelConfig;
+import io.moeflink.engine.kernel.CacheRows;
+import io.moeflink.engine.kernel.HeadLayout;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.WeightMatrix;
 
@@ -16,7 +19,6 @@ import io.moeflink.engine.kernel.WeightMatrix;
  */
 final class MultiHeadLatentAttention {
   private final ModelConfig config;
-  private final int layer;
   private final WeightMatrix queryDown; // (qLoraRank, D), null on the q_proj path
   private final RmsNorm queryNorm; // (qLoraRank), null on the q_proj path
   private final WeightMatrix queryUp; // (H*(dn+dr), qLoraRank) or q_proj (H*(dn+dr), D)
@@ -26,13 +28,15 @@ final class MultiHeadLatentAttention {
   private final WeightMatrix[] valueUp; // per head (dv, kvLoraRank): rows of kv_b_proj
   private final WeightMatrix output; // (D, H*dv)
   private final float softmaxScale;
+  private final HeadLayout queryNope; // q_nope of each head inside the query rows
+  private final HeadLayout queryRope; // q_pe of each head inside the query rows
+  private final HeadLayout latentHeads; // (n, H, kvLoraRank)
+  private final HeadLayout valueHeads; // (n, H, dv)
 
   private MultiHeadLatentAttention(
-      ModelConfig config, int layer, WeightMatrix queryDown, RmsNorm queryNorm, WeightMatrix queryUp,
-      WeightMatrix kvDown, RmsNorm kvNorm, WeightMatrix[] keyUpTransposed, WeightMatrix[] valueUp,
-      WeightMatrix output) {
+      ModelConfig config, WeightMatrix queryDown, RmsNorm queryNorm, WeightMatrix queryUp, WeightMatrix kvDown,
+      RmsNorm kvNorm, WeightMatrix[] keyUpTransposed, WeightMatrix[] valueUp, WeightMatrix output) {
     this.config = config;
-    this.layer = layer;
     this.queryDown = queryDown;
     this.queryNorm = queryNorm;
     this.queryUp = queryUp;
@@ -42,6 +46,12 @@ final class MultiHeadLatentAttention {
     this.valueUp = valueUp;
     this.output = output;
     this.softmaxScale = (float) config.softmaxScale();
+    int heads = config.numHeads();
+    int qk = config.qkHeadDim();
+    this.queryNope = new HeadLayout(0, heads * qk, qk);
+    this.queryRope = new HeadLayout(config.qkNopeHeadDim(), heads * qk, qk);
+    this.latentHeads = HeadLayout.packed(heads, config.kvLoraRank());
+    this.valueHeads = HeadLayout.packed(heads, config.vHeadDim());
   }
 
   static MultiHeadLatentAttention load(Checkpoint ck, ModelConfig c, int layer) {
@@ -73,117 +83,53 @@ final class MultiHeadLatentAttention {
       valueUp[h] = kvb.rows(h * perHead + dn, c.vHeadDim());
     }
     WeightMatrix wo = WeightMatrix.load(ck, TensorNames.attention(layer, "o_proj.weight"), d, heads * c.vHeadDim());
-    return new MultiHeadLatentAttention(c, layer, qa, qNorm, qb, kva, kvNorm, keyUpT, valueUp, wo);
+    return new MultiHeadLatentAttention(c, qa, qNorm, qb, kva, kvNorm, keyUpT, valueUp, wo);
   }
 
   /**
-   * Attention for {@code n} token rows; each row's (c, k_pe) is written to its sequence's cache at
-   * its position before any row attends.
-   *
-   * @param x (n, D) normalised hidden states
-   * @param angles per row, the rotary angles of its position
-   * @return (n, D)
+   * Attention for the pass's token rows, from {@code b.normed} into {@code b.attnOut}; each row's
+   * (c, k_pe) is written to its sequence's cache at its position before any row attends.
    */
-  float[] forward(KernelBackend k, float[] x, int n, int[] positions, LatentKvCache[] caches, RotaryEmbedding.Angles[] angles) {
+  void forward(KernelBackend k, PassBuffers b, CacheRows cache) {
+    int n = b.rows();
     int heads = config.numHeads();
-    int dn = config.qkNopeHeadDim();
-    int dr = config.qkRopeHeadDim();
-    int qkDim = config.qkHeadDim();
     int rank = config.kvLoraRank();
-    int dv = config.vHeadDim();
+    int dr = config.qkRopeHeadDim();
 
     // query: (n, H*(dn+dr)), head-major [H][dn | dr] (trap 5)
-    float[] q = new float[n * heads * qkDim];
     if (queryDown != null) {
-      float[] qLatent = new float[n * config.qLoraRank()];
-      k.matmul(queryDown, x, n, qLatent);
-      k.matmul(queryUp, queryNorm.apply(qLatent, n), n, q);
+      k.matmul(queryDown, b.normed, n, b.queryLatent);
+      queryNorm.apply(k, b.queryLatent, n, b.queryLatent);
+      k.matmul(queryUp, b.queryLatent, n, b.query);
     } else {
-      k.matmul(queryUp, x, n, q);
+      k.matmul(queryUp, b.normed, n, b.query);
     }
 
     // kv_a: (n, rank + dr) = [latent | k_pe]; normalise the latent, rotate k_pe, cache both
-    float[] kva = new float[n * (rank + dr)];
-    k.matmul(kvDown, x, n, kva);
-    for (int i = 0; i < n; i++) {
-      int p = positions[i];
-      int o = i * (rank + dr);
-      kvNorm.apply(kva, o, rank + dr, 1, caches[i].latent(layer), p * rank, rank);
-      angles[i].rotate(kva, o + rank);
-      System.arraycopy(kva, o + rank, caches[i].ropeKeys(layer), p * dr, dr);
-    }
+    k.matmul(kvDown, b.normed, n, b.kva);
+    k.cacheLatents(b.kva, rank, dr, kvNorm.weight(), kvNorm.eps(), b.angles, cache);
 
-    // absorb the key up-projection into the query: qAbsorbed (H)(n, rank); rotate q_pe
-    // (one task per head: the per-head matrices are too small to split by rows)
-    float[][] qAbsorbed = new float[heads][n * rank];
-    float[] qRope = new float[n * heads * dr]; // (n, H, dr)
-    k.parallelFor(heads, h -> {
-      float[] qNope = new float[n * dn]; // (n, dn) of head h
-      for (int i = 0; i < n; i++) {
-        int o = (i * heads + h) * qkDim;
-        System.arraycopy(q, o, qNope, i * dn, dn);
-        System.arraycopy(q, o + dn, qRope, (i * heads + h) * dr, dr);
-        angles[i].rotate(qRope, (i * heads + h) * dr);
-      }
-      k.matmul(keyUpTransposed[h], qNope, n, qAbsorbed[h]);
-    });
+    // rotate q_pe; absorb the key up-projection into the query: (n, H, rank)
+    k.rotate(b.query, queryRope, heads, n, b.angles);
+    k.matmulPerHead(keyUpTransposed, b.query, queryNope, n, b.queryAbsorbed, latentHeads);
 
     // per (row, head): scores over t <= p, softmax, weighted sum of latents
-    float[][] latentOut = new float[heads][n * rank]; // (H)(n, rank)
-    k.parallelFor(n * heads, job -> attend(k, job / heads, job % heads, positions, caches, qAbsorbed, qRope, latentOut));
+    k.latentAttention(b.queryAbsorbed, b.query, queryRope, heads, rank, dr, softmaxScale, cache, b.attended);
 
     // value up-projection per head, then the output projection: (n, H*dv) -> (n, D)
-    float[] values = new float[n * heads * dv];
-    k.parallelFor(heads, h -> {
-      float[] headValues = new float[n * dv]; // (n, dv) of head h
-      k.matmul(valueUp[h], latentOut[h], n, headValues);
-      for (int i = 0; i < n; i++) {
-        System.arraycopy(headValues, i * dv, values, (i * heads + h) * dv, dv);
-      }
-    });
-    float[] out = new float[n * config.hiddenSize()];
-    k.matmul(output, values, n, out);
-    return out;
+    k.matmulPerHead(valueUp, b.attended, latentHeads, n, b.values, valueHeads);
+    k.matmul(output, b.values, n, b.attnOut);
   }
 
   /** Bytes of projection weights one step reads. */
   long bytes() {
-    long b = queryUp.bytes() + kvDown.bytes() + output.bytes();
+    long bytes = queryUp.bytes() + kvDown.bytes() + output.bytes();
     if (queryDown != null) {
-      b += queryDown.bytes();
+      bytes += queryDown.bytes();
     }
     for (int h = 0; h < valueUp.length; h++) {
-      b += valueUp[h].bytes() + keyUpTransposed[h].bytes();
+      bytes += valueUp[h].bytes() + keyUpTransposed[h].bytes();
     }
-    return b;
-  }
-
-  private void attend(
-      KernelBackend k, int i, int h, int[] positions, LatentKvCache[] caches, float[][] qAbsorbed, float[] qRope,
-      float[][] latentOut) {
-    int rank = config.kvLoraRank();
-    int dr = config.qkRopeHeadDim();
-    int heads = config.numHeads();
-    int length = positions[i] + 1;
-    float[] latents = caches[i].latent(layer);
-    float[] ropeKeys = caches[i].ropeKeys(layer);
-    float[] scores = new float[length];
-    float max = Float.NEGATIVE_INFINITY;
-    for (int t = 0; t < length; t++) {
-      float s = k.dot(qAbsorbed[h], i * rank, latents, t * rank, rank)
-          + k.dot(qRope, (i * heads + h) * dr, ropeKeys, t * dr, dr);
-      scores[t] = s * softmaxScale;
-      max = Math.max(max, scores[t]);
-    }
-    float sum = 0f;
-    for (int t = 0; t < length; t++) {
-      scores[t] = (float) Math.exp(scores[t] - max);
-      sum += scores[t];
-    }
-    float[] out = latentOut[h];
-    int o = i * rank;
-    for (int t = 0; t < length; t++) {
-      k.axpy(scores[t] / sum, latents, t * rank, out, o, rank);
-    }
+    return bytes;
   }
 }

@@ -1,49 +1,43 @@
 package io.moeflink.engine.model;
 
 import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.kernel.Activations;
+import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.kernel.RowLayout;
+import io.moeflink.engine.kernel.WeightVector;
 
 /**
  * Root-mean-square normalisation: {@code y = x / sqrt(mean(x^2) + eps) * w}. The epsilon sits
  * inside the square root and the weight multiplies after normalising (golden README, RMSNorm).
  */
 final class RmsNorm {
-  private final float[] weight; // (dim)
+  private final WeightVector weight; // (dim)
   private final double eps;
 
-  RmsNorm(float[] weight, double eps) {
+  RmsNorm(WeightVector weight, double eps) {
     this.weight = weight;
     this.eps = eps;
   }
 
   static RmsNorm load(Checkpoint checkpoint, String name, int dim, double eps) {
-    return new RmsNorm(checkpoint.tensor(name, dim).toFloatArray(), eps);
+    return new RmsNorm(new WeightVector(name, checkpoint.tensor(name, dim).toFloatArray()), eps);
   }
 
   int dim() {
-    return weight.length;
+    return weight.length();
   }
 
-  /** Normalises {@code rows} rows of {@code dim} elements, each starting every {@code stride}. */
-  void apply(float[] x, int xOffset, int stride, int rows, float[] y, int yOffset, int yStride) {
-    int dim = weight.length;
-    for (int r = 0; r < rows; r++) {
-      int xo = xOffset + r * stride;
-      int yo = yOffset + r * yStride;
-      double sumSquares = 0;
-      for (int i = 0; i < dim; i++) {
-        sumSquares += (double) x[xo + i] * x[xo + i];
-      }
-      float inv = (float) (1.0 / Math.sqrt(sumSquares / dim + eps));
-      for (int i = 0; i < dim; i++) {
-        y[yo + i] = (x[xo + i] * inv) * weight[i];
-      }
-    }
+  WeightVector weight() {
+    return weight;
   }
 
-  /** Normalises {@code rows} contiguous rows of {@code dim} elements. */
-  float[] apply(float[] x, int rows) {
-    float[] y = new float[x.length];
-    apply(x, 0, dim(), rows, y, 0, dim());
-    return y;
+  double eps() {
+    return eps;
+  }
+
+  /** {@code y = norm(x)} for {@code rows} packed rows; {@code y} may be {@code x}. */
+  void apply(KernelBackend k, Activations x, int rows, Activations y) {
+    RowLayout packed = RowLayout.packed(dim());
+    k.rmsNorm(x, packed, rows, weight, eps, y, packed);
   }
 }

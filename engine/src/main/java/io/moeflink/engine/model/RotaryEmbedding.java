@@ -49,29 +49,16 @@ public final class RotaryEmbedding {
     return d * Math.log(originalPositions / (rotations * 2 * Math.PI)) / (2 * Math.log(theta));
   }
 
-  /** The angles' cosines and sines for one position: (dr/2) each. */
-  Angles angles(int position) {
-    float[] cos = new float[inverseFrequencies.length];
-    float[] sin = new float[inverseFrequencies.length];
-    for (int i = 0; i < cos.length; i++) {
+  /**
+   * Writes one position's angles to {@code dst[offset ..]}: the {@code dr/2} cosines, then the
+   * sines, the layout {@link io.moeflink.engine.kernel.KernelBackend#rotate} reads.
+   */
+  void angles(int position, float[] dst, int offset) {
+    int pairs = inverseFrequencies.length;
+    for (int i = 0; i < pairs; i++) {
       float angle = (float) position * inverseFrequencies[i];
-      cos[i] = (float) Math.cos(angle);
-      sin[i] = (float) Math.sin(angle);
-    }
-    return new Angles(cos, sin);
-  }
-
-  /** Cosines and sines of one position's angles. */
-  record Angles(float[] cos, float[] sin) {
-
-    /** Rotates {@code v[offset .. offset + dr)} in place. */
-    void rotate(float[] v, int offset) {
-      for (int i = 0; i < cos.length; i++) {
-        float a = v[offset + 2 * i];
-        float b = v[offset + 2 * i + 1];
-        v[offset + 2 * i] = a * cos[i] - b * sin[i];
-        v[offset + 2 * i + 1] = a * sin[i] + b * cos[i];
-      }
+      dst[offset + i] = (float) Math.cos(angle);
+      dst[offset + pairs + i] = (float) Math.sin(angle);
     }
   }
 

@@ -1,7 +1,9 @@
 package io.moeflink.engine.model;
 
 import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.checkpoint.TensorNames;
 import io.moeflink.engine.config.ModelConfig;
+import io.moeflink.engine.kernel.Activations;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.WeightMatrix;
 import java.util.Arrays;
@@ -12,8 +14,11 @@ import java.util.Arrays;
  * group scores the sum of its top-2 biased affinities; the best {@code topk_group} groups are
  * kept; the top-k experts among them by biased affinity are chosen; their UNBIASED affinities are
  * normalised and scaled by {@code routed_scaling_factor} (traps 1-3).
+ *
+ * <p>The backend computes the affinities; the selection runs on the host, where the dispatch to
+ * the shards is built.
  */
-public final class Router {
+final class Router {
   private final ModelConfig config;
   private final WeightMatrix gate; // (E, D), never FP8
   private final float[] bias; // (E) e_score_correction_bias
@@ -32,29 +37,30 @@ public final class Router {
         ck.tensor(TensorNames.mlp(layer, "gate.e_score_correction_bias"), experts).toFloatArray());
   }
 
-  /** @param x (n, D) the post-attention-normalised hidden states */
-  Routing route(KernelBackend kernels, float[] x, int n) {
+  /**
+   * @param x (n, D) the post-attention-normalised hidden states
+   * @param scores (n, E) scratch for the affinities
+   */
+  Routing route(KernelBackend kernels, Activations x, int n, Activations scores) {
     int e = config.nRoutedExperts();
     int k = config.numExpertsPerTok();
-    float[] logits = new float[n * e];
-    kernels.matmul(gate, x, n, logits);
+    kernels.routerScores(gate, x, n, scores);
+    float[] all = kernels.toHost(scores, n * e); // (n, E)
     int[] experts = new int[n * k];
     float[] weights = new float[n * k];
-    float[] scores = new float[e];
+    float[] token = new float[e];
+    float scale = (float) config.routedScalingFactor();
     for (int t = 0; t < n; t++) {
-      for (int j = 0; j < e; j++) {
-        scores[j] = sigmoid(logits[t * e + j]);
-      }
-      int[] chosen = select(scores);
+      System.arraycopy(all, t * e, token, 0, e);
+      int[] chosen = select(token);
       Arrays.sort(chosen);
       float sum = 0f;
       for (int j = 0; j < k; j++) {
-        sum += scores[chosen[j]];
+        sum += token[chosen[j]];
       }
-      float scale = (float) config.routedScalingFactor();
       for (int j = 0; j < k; j++) {
         experts[t * k + j] = chosen[j];
-        float w = config.normTopkProb() ? scores[chosen[j]] / sum : scores[chosen[j]];
+        float w = config.normTopkProb() ? token[chosen[j]] / sum : token[chosen[j]];
         weights[t * k + j] = w * scale;
       }
     }
@@ -110,10 +116,6 @@ public final class Router {
       top[i] = best;
     }
     return top;
-  }
-
-  static float sigmoid(float z) {
-    return 1f / (1f + (float) Math.exp(-z));
   }
 
   long bytes() {

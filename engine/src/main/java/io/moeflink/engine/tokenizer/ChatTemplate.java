@@ -104,13 +104,30 @@ public final class ChatTemplate {
     context.put("add_generation_prompt", addGenerationPrompt);
     context.put("bos_token", bosToken);
     context.put("eos_token", eosToken);
-    RenderResult result = jinjava.renderForResult(source, context);
+    RenderResult result;
+    try {
+      result = jinjava.renderForResult(source, context);
+    } finally {
+      forgetIntrospectedClasses();
+    }
     for (TemplateError error : result.getErrors()) {
       if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
         throw failure(error);
       }
     }
     return result.getOutput();
+  }
+
+  /**
+   * Jinjava looks up template tests and objects as Java beans ({@code x is defined} introspects
+   * its {@code IsDefinedExpTest}), and {@code java.beans} caches what it found per thread group,
+   * strongly: on a Flink TaskManager the task threads' group outlives every job, so the cache would
+   * keep the job's class loader, and with it every class of the job, alive after the job ends.
+   * Clearing the cache of the rendering thread's group after each rendering costs a few
+   * microseconds of re-introspection on the next one.
+   */
+  private static void forgetIntrospectedClasses() {
+    java.beans.Introspector.flushCaches();
   }
 
   /** The template's own message where it called {@code raise_exception}, else Jinjava's. */

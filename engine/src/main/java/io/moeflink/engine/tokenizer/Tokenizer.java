@@ -1,5 +1,7 @@
 package io.moeflink.engine.tokenizer;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -99,7 +101,7 @@ public final class Tokenizer {
               + " (a Hugging Face model directory holds tokenizer.json and tokenizer_config.json)");
     }
     long start = System.nanoTime();
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = jsonWithoutThreadLocals();
     BpeTokenizer codec;
     Path source;
     if (Files.isRegularFile(file)) {
@@ -133,6 +135,16 @@ public final class Tokenizer {
         tokenizer.chatTemplate.isPresent() ? "present" : "absent",
         (System.nanoTime() - start) / 1_000_000);
     return tokenizer;
+  }
+
+  /**
+   * Jackson's default buffer pool keeps a buffer in a thread-local of every thread that parses;
+   * the buffer's class would pin the job's class loader for as long as the thread lives (a thread
+   * of Flink's or of the CLI that outlives the job). Parsing twice per load needs no pool.
+   */
+  private static ObjectMapper jsonWithoutThreadLocals() {
+    return new ObjectMapper(
+        JsonFactory.builder().recyclerPool(JsonRecyclerPools.nonRecyclingPool()).build());
   }
 
   private static JsonNode readJson(Path file, ObjectMapper json) throws IOException {

@@ -3,6 +3,7 @@ package io.moeflink.engine.generate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.model.GoldenFixture;
 import io.moeflink.engine.model.Model;
@@ -20,7 +21,7 @@ class GeneratorTest {
 
   @BeforeAll
   static void load() throws Exception {
-    model = Model.load(GoldenFixture.load("bf16").dir(), Backends.cpu("auto", 2));
+    model = Model.load(GoldenFixture.load("bf16").dir(), Backends.cpu(BackendKind.AUTO, 2));
   }
 
   @AfterAll
@@ -84,7 +85,7 @@ class GeneratorTest {
     GenerationRequest request = requests().get(3); // sampled, top-k
     int[] full = new Generator(model, 2, SchedulerLimits.DEFAULT, null).generate(List.of(request)).get(0).tokens();
 
-    BatchScheduler scheduler = new BatchScheduler(model, io.moeflink.engine.model.ExpertPlacement.balanced(model.config(), 2),
+    BatchScheduler scheduler = new BatchScheduler(model, io.moeflink.engine.moe.ExpertPlacement.balanced(model.config(), 2),
         new SchedulerLimits(4, 4), null);
     var exchange = new Generator(model, 2, SchedulerLimits.DEFAULT, null).exchange();
     scheduler.restore(request, java.util.Arrays.copyOf(full, 3), 0);
@@ -115,7 +116,7 @@ class GeneratorTest {
   @Test
   void rejectsARequestLongerThanTheContext() {
     int[] prompt = new int[120];
-    BatchScheduler scheduler = new BatchScheduler(model, io.moeflink.engine.model.ExpertPlacement.balanced(model.config(), 1),
+    BatchScheduler scheduler = new BatchScheduler(model, io.moeflink.engine.moe.ExpertPlacement.balanced(model.config(), 1),
         SchedulerLimits.DEFAULT, null);
     assertThatThrownBy(() -> scheduler.admit(new GenerationRequest("long", prompt, SamplingParams.greedy(20)), 0))
         .hasMessageContaining("exceeds the model's context of 128");

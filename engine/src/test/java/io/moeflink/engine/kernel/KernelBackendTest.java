@@ -13,8 +13,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The Vector API backend against the scalar reference, per dtype and shape, with the tolerance of
- * {@link MatmulReference}.
+ * The Vector API backend against the scalar reference, per dtype and shape: the same bits, since
+ * both compute each output as one fused multiply-add chain over the columns in order (and within
+ * {@link MatmulReference}'s tolerance of the exact sum).
  */
 class KernelBackendTest {
   static Stream<Arguments> shapes() {
@@ -30,8 +31,69 @@ class KernelBackendTest {
   @MethodSource("shapes")
   void vectorMatchesScalar(DType dtype, int rows, int cols, int tokens) {
     Random random = new Random(rows * 31L + cols * 7L + tokens);
-    try (VectorBackend vector = new VectorBackend(2)) {
-      MatmulReference.assertMatchesScalar(vector, RandomWeights.matrix(dtype, rows, cols, random), tokens, random);
+    try (VectorBackend vector = new VectorBackend(2); ScalarBackend scalar = new ScalarBackend(1)) {
+      WeightMatrix w = RandomWeights.matrix(dtype, rows, cols, random);
+      MatmulReference.assertMatchesScalar(vector, w, tokens, random);
+      float[] x = RandomWeights.activations(tokens * cols, random);
+      float[] expected = new float[tokens * rows];
+      float[] actual = new float[tokens * rows];
+      scalar.matmul(w, x, tokens, expected);
+      vector.matmul(w, x, tokens, actual);
+      for (int i = 0; i < expected.length; i++) {
+        assertThat(Float.floatToRawIntBits(actual[i])).as("%s [%d x %d] x %d tokens, output %d", dtype, rows, cols, tokens, i)
+            .isEqualTo(Float.floatToRawIntBits(expected[i]));
+      }
+    }
+  }
+
+  @Test
+  void dotAndAxpyAreTheScalarBits() {
+    Random random = new Random(9);
+    try (VectorBackend vector = new VectorBackend(1); ScalarBackend scalar = new ScalarBackend(1)) {
+      for (int n : new int[] {1, 7, 15, 16, 17, 31, 32, 33, 100, 512, 515}) {
+        float[] a = RandomWeights.activations(n + 2, random);
+        float[] b = RandomWeights.activations(n + 1, random);
+        assertThat(Float.floatToRawIntBits(vector.dot(a, 2, b, 1, n))).as("dot of %d", n)
+            .isEqualTo(Float.floatToRawIntBits(scalar.dot(a, 2, b, 1, n)));
+        float[] y1 = b.clone();
+        float[] y2 = b.clone();
+        vector.axpy(-0.7f, a, 2, y1, 1, n);
+        scalar.axpy(-0.7f, a, 2, y2, 1, n);
+        for (int i = 0; i < y1.length; i++) {
+          assertThat(Float.floatToRawIntBits(y1[i])).as("axpy of %d at %d", n, i).isEqualTo(Float.floatToRawIntBits(y2[i]));
+        }
+      }
+    }
+  }
+
+  /** The tiled attention (four heads of a row at a time) computes the scalar loop's bits, long contexts included. */
+  @Test
+  void latentAttentionIsTheScalarBits() {
+    Random random = new Random(13);
+    int heads = 5; // a tile of four and one of one
+    int rank = 48; // not a multiple of 32: the weighted sum's remaining columns
+    int dr = 8;
+    int[] positions = {299, 300, 0};
+    float[] history = RandomWeights.activations(301 * (rank + dr), random);
+    float[] ql = RandomWeights.activations(positions.length * heads * rank, random);
+    float[] q = RandomWeights.activations(positions.length * heads * (16 + dr), random);
+    HeadLayout ropeAt = new HeadLayout(16, heads * (16 + dr), 16 + dr);
+    float[][] results = new float[2][];
+    int b = 0;
+    for (KernelBackend k : new KernelBackend[] {new ScalarBackend(2), new VectorBackend(2)}) {
+      try (k) {
+        Activations latentA = k.upload(java.util.Arrays.copyOf(history, 301 * rank));
+        Activations ropeA = k.upload(java.util.Arrays.copyOfRange(history, 301 * rank, 301 * (rank + dr)));
+        CacheRows cache = new CacheRows(new Activations[] {latentA, latentA, latentA},
+            new Activations[] {ropeA, ropeA, ropeA}, positions);
+        Activations out = k.allocate(positions.length * heads * rank);
+        k.latentAttention(k.upload(ql.clone()), k.upload(q.clone()), ropeAt, heads, rank, dr, 0.2f, cache, out);
+        results[b++] = k.toHost(out, positions.length * heads * rank).clone();
+      }
+    }
+    for (int i = 0; i < results[0].length; i++) {
+      assertThat(Float.floatToRawIntBits(results[1][i])).as("attention output %d", i)
+          .isEqualTo(Float.floatToRawIntBits(results[0][i]));
     }
   }
 

@@ -2,8 +2,14 @@ package io.moeflink.engine.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moeflink.engine.generate.LocalExchange;
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.moe.MoeDispatch;
+import io.moeflink.engine.moe.ExpertBatch;
+import io.moeflink.engine.moe.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertShard;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -24,7 +30,7 @@ class DeterminismTest {
 
   @BeforeAll
   static void load() throws Exception {
-    model = Model.load(GoldenFixture.load("fp8").dir(), Backends.cpu("auto", 2));
+    model = Model.load(GoldenFixture.load("fp8").dir(), Backends.cpu(BackendKind.AUTO, 2));
   }
 
   @AfterAll
@@ -44,7 +50,7 @@ class DeterminismTest {
   /** Feeds {@code chunks} of one sequence pass by pass; returns the logits after each pass. */
   static List<float[]> run(Model m, ExpertPlacement placement, int[][] chunks) {
     LocalExchange exchange = exchange(m, placement);
-    LatentKvCache cache = new LatentKvCache(m.config());
+    LatentKvCache cache = m.newCache();
     List<float[]> out = new ArrayList<>();
     for (int[] chunk : chunks) {
       ForwardPass pass = new ForwardPass(m, placement, List.of(new SequenceChunk(cache, chunk, true)));
@@ -68,15 +74,15 @@ class DeterminismTest {
 
     ExpertPlacement placement = balanced(2);
     LocalExchange exchange = exchange(model, placement);
-    LatentKvCache other = new LatentKvCache(model.config());
+    LatentKvCache other = model.newCache();
     ForwardPass warmUp = new ForwardPass(model, placement, List.of(new SequenceChunk(other, new int[] {0, 5, 6, 7, 8}, true)));
     exchange.run(warmUp, model.kernels());
-    LatentKvCache target = new LatentKvCache(model.config());
+    LatentKvCache target = model.newCache();
     ForwardPass mixed = new ForwardPass(model, placement, List.of(
-        new SequenceChunk(new LatentKvCache(model.config()), new int[] {0, 400, 401}, true),
+        new SequenceChunk(model.newCache(), new int[] {0, 400, 401}, true),
         new SequenceChunk(other, new int[] {9}, true), // a decode token of another sequence
         new SequenceChunk(target, PROMPT, true),
-        new SequenceChunk(new LatentKvCache(model.config()), new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, false)));
+        new SequenceChunk(model.newCache(), new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, false)));
     exchange.run(mixed, model.kernels());
     assertBitwiseEqual(mixed.logits(2), alone, "alone vs batched with three other sequences");
   }
@@ -102,7 +108,7 @@ class DeterminismTest {
     List<ExpertShard> shards = List.of(
         ExpertShard.load(model.checkpoint(), model.config(), placement, 0),
         ExpertShard.load(model.checkpoint(), model.config(), placement, 1));
-    ForwardPass early = new ForwardPass(model, placement, List.of(new SequenceChunk(new LatentKvCache(model.config()), PROMPT, true)));
+    ForwardPass early = new ForwardPass(model, placement, List.of(new SequenceChunk(model.newCache(), PROMPT, true)));
     MoeDispatch dispatch;
     int layers = 0;
     while ((dispatch = early.advance()) != null) {
@@ -142,7 +148,7 @@ class DeterminismTest {
     float[][] results = new float[3][];
     int[] threads = {1, 2, 3};
     for (int i = 0; i < threads.length; i++) {
-      try (KernelBackend k = Backends.cpu(backend, threads[i]);
+      try (KernelBackend k = Backends.cpu(BackendKind.parse(backend), threads[i]);
           Model m = Model.load(GoldenFixture.load("bf16").dir(), k)) {
         results[i] = last(run(m, ExpertPlacement.balanced(m.config(), 2), new int[][] {PROMPT, {77}}));
       }

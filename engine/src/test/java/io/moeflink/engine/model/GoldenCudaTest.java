@@ -2,9 +2,12 @@ package io.moeflink.engine.model;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.moeflink.engine.generate.LocalExchange;
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.cuda.CudaAvailability;
+import io.moeflink.engine.moe.ExpertPlacement;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -48,18 +51,18 @@ class GoldenCudaTest {
 
   @Test
   void logitsDoNotDependOnTheBatchOrTheShards() throws Exception {
-    try (KernelBackend k = Backends.create("cuda", 2, 0); Model m = Model.load(GoldenFixture.load("fp8").dir(), k)) {
+    try (KernelBackend k = Backends.create(BackendKind.CUDA, 2, 0); Model m = Model.load(GoldenFixture.load("fp8").dir(), k)) {
       float[] alone = DeterminismTest.last(DeterminismTest.run(m, ExpertPlacement.balanced(m.config(), 1), new int[][] {PROMPT}));
       float[] sharded = DeterminismTest.last(DeterminismTest.run(m, ExpertPlacement.balanced(m.config(), 3), new int[][] {PROMPT}));
       DeterminismTest.assertBitwiseEqual(sharded, alone, "cuda: 3 shards vs 1");
 
       ExpertPlacement placement = ExpertPlacement.balanced(m.config(), 2);
       LocalExchange exchange = DeterminismTest.exchange(m, placement);
-      LatentKvCache target = new LatentKvCache(m.config());
+      LatentKvCache target = m.newCache();
       ForwardPass mixed = new ForwardPass(m, placement, List.of(
-          new SequenceChunk(new LatentKvCache(m.config()), new int[] {0, 400, 401}, true),
+          new SequenceChunk(m.newCache(), new int[] {0, 400, 401}, true),
           new SequenceChunk(target, PROMPT, true),
-          new SequenceChunk(new LatentKvCache(m.config()), new int[] {5, 6, 7, 8, 9, 10, 11, 12, 13}, false)));
+          new SequenceChunk(m.newCache(), new int[] {5, 6, 7, 8, 9, 10, 11, 12, 13}, false)));
       exchange.run(mixed, k);
       DeterminismTest.assertBitwiseEqual(mixed.logits(1), alone, "cuda: alone vs batched with two other sequences");
     }
@@ -67,7 +70,7 @@ class GoldenCudaTest {
 
   @Test
   void reprefillEqualsIncrementalDecode() throws Exception {
-    try (KernelBackend k = Backends.create("cuda", 2, 0); Model m = Model.load(GoldenFixture.load("bf16").dir(), k)) {
+    try (KernelBackend k = Backends.create(BackendKind.CUDA, 2, 0); Model m = Model.load(GoldenFixture.load("bf16").dir(), k)) {
       ExpertPlacement placement = ExpertPlacement.balanced(m.config(), 2);
       int[] generated = {101, 7, 300};
       float[] incremental = DeterminismTest.last(DeterminismTest.run(m, placement,

@@ -3,9 +3,15 @@ package io.moeflink.engine.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.moeflink.engine.generate.LocalExchange;
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.moe.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertShard;
+import io.moeflink.engine.moe.MoeDispatch;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +36,7 @@ class GoldenTest {
 
   static Engine open(String variant, String backend, int shards) throws Exception {
     GoldenFixture f = GoldenFixture.load(variant);
-    KernelBackend k = Backends.create(backend, 2, 0);
+    KernelBackend k = Backends.create(BackendKind.parse(backend), 2, 0);
     Model model = Model.load(f.dir(), k);
     ExpertPlacement placement = ExpertPlacement.balanced(model.config(), shards);
     List<ExpertShard> list = new ArrayList<>();
@@ -65,7 +71,7 @@ class GoldenTest {
     try (Engine e = open(variant, backend, 2)) {
       for (JsonNode prompt : e.fixture().golden().get("prompts")) {
         int[] tokens = GoldenFixture.ints(prompt.get("tokens"));
-        LatentKvCache cache = new LatentKvCache(e.model().config());
+        LatentKvCache cache = e.model().newCache();
         float[] logits = e.step(cache, tokens);
         assertClose(logits, GoldenFixture.floats(prompt.get("prefill_last_logits")), LOGIT_TOLERANCE,
             variant + "/" + backend + " prefill of " + tokens.length + " tokens");
@@ -93,7 +99,7 @@ class GoldenTest {
     try (Engine e = open(variant, backend, 3)) {
       JsonNode decode = e.fixture().golden().get("decode_logits");
       int[] prompt = GoldenFixture.ints(e.fixture().golden().get("prompts").get(decode.get("prompt").asInt()).get("tokens"));
-      LatentKvCache cache = new LatentKvCache(e.model().config());
+      LatentKvCache cache = e.model().newCache();
       JsonNode steps = decode.get("steps");
       for (int k = 0; k < steps.size(); k++) {
         JsonNode step = steps.get(k);
@@ -114,8 +120,10 @@ class GoldenTest {
   static void checkRouter(String variant, String backend) throws Exception {
     try (Engine e = open(variant, backend, 1)) {
       JsonNode r = e.fixture().golden().get("routing");
-      Router router = e.model().layer(r.get("layer").asInt()).router();
-      Routing routing = router.route(e.model().kernels(), GoldenFixture.floats(r.get("gate_input")), 1);
+      MixtureOfExperts moe = (MixtureOfExperts) e.model().block(r.get("layer").asInt()).feedForward();
+      KernelBackend k = e.model().kernels();
+      Routing routing = moe.router().route(
+          k, k.upload(GoldenFixture.floats(r.get("gate_input"))), 1, k.allocate(e.model().config().nRoutedExperts()));
       assertRouting(routing, 0, r.get("experts"), r.get("weights"), "isolated token");
     }
   }
@@ -126,7 +134,7 @@ class GoldenTest {
     try (Engine e = open(variant, backend, 2)) {
       int[] tokens = GoldenFixture.ints(e.fixture().golden().get("prompts").get(0).get("tokens"));
       ForwardPass pass = new ForwardPass(e.model(), e.placement(),
-          List.of(new SequenceChunk(new LatentKvCache(e.model().config()), tokens, true)));
+          List.of(new SequenceChunk(e.model().newCache(), tokens, true)));
       Map<Integer, Routing> byLayer = new HashMap<>();
       MoeDispatch d;
       while ((d = pass.advance()) != null) {
@@ -156,9 +164,13 @@ class GoldenTest {
           org.assertj.core.data.Offset.offset(1e-7));
       assertClose(e.model().rope().inverseFrequencies(), GoldenFixture.floats(derived.get("rope_inv_freq")), 1e-9f, "inv_freq");
       for (String pos : List.of("1", "7", "63")) {
-        RotaryEmbedding.Angles a = e.model().rope().angles(Integer.parseInt(pos));
-        assertClose(a.cos(), GoldenFixture.floats(derived.get("rope_cos_sin").get(pos).get("cos")), 1e-6f, "cos at " + pos);
-        assertClose(a.sin(), GoldenFixture.floats(derived.get("rope_cos_sin").get(pos).get("sin")), 1e-6f, "sin at " + pos);
+        int pairs = e.model().config().qkRopeHeadDim() / 2;
+        float[] a = new float[2 * pairs]; // cosines, then sines
+        e.model().rope().angles(Integer.parseInt(pos), a, 0);
+        assertClose(Arrays.copyOfRange(a, 0, pairs), GoldenFixture.floats(derived.get("rope_cos_sin").get(pos).get("cos")),
+            1e-6f, "cos at " + pos);
+        assertClose(Arrays.copyOfRange(a, pairs, 2 * pairs),
+            GoldenFixture.floats(derived.get("rope_cos_sin").get(pos).get("sin")), 1e-6f, "sin at " + pos);
       }
     }
   }

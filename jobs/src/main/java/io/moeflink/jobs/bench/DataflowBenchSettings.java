@@ -1,6 +1,7 @@
 package io.moeflink.jobs.bench;
 
 import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.kernel.BackendKind;
 import java.util.List;
 
 /**
@@ -10,13 +11,13 @@ import java.util.List;
  * @param promptTokens prompt length of every request
  * @param maxTokens tokens each request generates at most
  * @param limits continuous-batching limits, the same for the engine and the generation operator
- * @param backend kernel backend name ({@code auto}, {@code vector}, {@code scalar})
+ * @param backend the kernel backend
  * @param threads kernel threads of the engine, and of each operator instance of the dataflow
  * @param expertShards the dataflow configurations to run, as numbers of expert shards (G = 1)
  * @param repeats timed runs of every configuration
  */
 public record DataflowBenchSettings(
-    int requests, int promptTokens, int maxTokens, SchedulerLimits limits, String backend, int threads,
+    int requests, int promptTokens, int maxTokens, SchedulerLimits limits, BackendKind backend, int threads,
     List<Integer> expertShards, int repeats) {
 
   public DataflowBenchSettings {

@@ -153,7 +153,8 @@ public final class DataflowBenchmark {
           .setBufferTimeout(0)
           .rebalance(); // the gate blocks: it must not share a thread with the generation operator
       DataStream<GenerationOutput> outputs = ExpertParallelGeneration.builder()
-          .model(new ModelSpec(model.toString(), settings.backend(), settings.threads(), shards, null))
+          .model(ModelSpec.builder().modelDir(model).backend(settings.backend()).threads(settings.threads())
+              .expertShards(shards).build())
           .generationParallelism(1)
           .limits(settings.limits())
           .build()

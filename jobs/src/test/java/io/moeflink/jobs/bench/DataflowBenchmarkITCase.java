@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.cli.MoeFlinkCli;
 import io.moeflink.engine.generate.SchedulerLimits;
 import io.moeflink.engine.testing.TestModels;
@@ -43,7 +44,7 @@ class DataflowBenchmarkITCase {
   void dataflowTokensEqualTheEngineAloneInEveryConfiguration() throws Exception {
     // capacity 2 < 3 requests and a budget of 5 rows: admission waits and prefill is chunked
     DataflowBenchSettings settings =
-        new DataflowBenchSettings(REQUESTS, 4, MAX_TOKENS, new SchedulerLimits(2, 5), "auto", 1, List.of(1, 2), 2);
+        new DataflowBenchSettings(REQUESTS, 4, MAX_TOKENS, new SchedulerLimits(2, 5), BackendKind.AUTO, 1, List.of(1, 2), 2);
     DataflowBenchReport report = new DataflowBenchmark(model, settings).run();
 
     assertThat(report.configs()).extracting(ConfigFigures::name)

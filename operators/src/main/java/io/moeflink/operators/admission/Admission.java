@@ -6,6 +6,7 @@ import io.moeflink.engine.tokenizer.ChatMessage;
 import io.moeflink.engine.tokenizer.Tokenizer;
 import io.moeflink.operators.GenerationOutput;
 import io.moeflink.operators.GenerationTask;
+import io.moeflink.operators.ModelFiles;
 import io.moeflink.schemas.InferenceRequest;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -37,6 +38,7 @@ public final class Admission extends ProcessFunction<InferenceRequest, Generatio
   private final String modelDir;
   private final AdmissionPolicy policy;
 
+  private transient ModelFiles files;
   private transient ModelConfig config;
   private transient Tokenizer tokenizer;
   private transient Counter admitted;
@@ -49,11 +51,19 @@ public final class Admission extends ProcessFunction<InferenceRequest, Generatio
 
   @Override
   public void open(OpenContext context) throws Exception {
-    Path dir = Path.of(modelDir);
-    config = ModelConfig.load(dir);
-    tokenizer = Tokenizer.isPresentIn(dir) ? Tokenizer.load(dir) : null;
+    files = ModelFiles.acquire(getRuntimeContext(), Path.of(modelDir));
+    config = files.config();
+    tokenizer = files.tokenizer();
     admitted = getRuntimeContext().getMetricGroup().counter("requestsAdmitted");
     rejected = getRuntimeContext().getMetricGroup().counter("requestsRejected");
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (files != null) {
+      files.release();
+    }
+    super.close();
   }
 
   @Override

@@ -3,10 +3,10 @@ package io.moeflink.operators.experts;
 import io.moeflink.engine.checkpoint.Checkpoint;
 import io.moeflink.engine.config.ModelConfig;
 import io.moeflink.engine.kernel.KernelBackend;
-import io.moeflink.engine.model.ExpertBatch;
-import io.moeflink.engine.model.ExpertPlacement;
-import io.moeflink.engine.model.ExpertResult;
-import io.moeflink.engine.model.ExpertShard;
+import io.moeflink.engine.moe.ExpertBatch;
+import io.moeflink.engine.moe.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertResult;
+import io.moeflink.engine.moe.ExpertShard;
 import io.moeflink.operators.ModelSpec;
 import io.moeflink.operators.loop.ExpertReply;
 import io.moeflink.operators.loop.ExpertRequest;
@@ -51,8 +51,6 @@ public final class ExpertShardOperator extends AbstractStreamOperator<ExpertRepl
   private transient Checkpoint checkpoint;
   /** This subtask's experts. */
   private transient ExpertShard shard;
-  /** Hidden size, for merging batches. */
-  private transient int hidden;
   /** Requests handed to the worker and not yet replied to (task thread only). */
   private transient int outstanding;
   /** Requests waiting for the worker. */
@@ -83,7 +81,6 @@ public final class ExpertShardOperator extends AbstractStreamOperator<ExpertRepl
     long start = System.nanoTime();
     ModelConfig config = spec.config();
     ExpertPlacement placement = spec.placement(config);
-    hidden = config.hiddenSize();
     kernels = spec.createBackend(getRuntimeContext());
     checkpoint = Checkpoint.open(spec.path());
     shard = ExpertShard.load(checkpoint, config, placement, index);
@@ -117,14 +114,13 @@ public final class ExpertShardOperator extends AbstractStreamOperator<ExpertRepl
         }
         for (List<ExpertRequest> group : byLayer.values()) {
           List<ExpertBatch> batches = group.stream().map(ExpertRequest::batch).toList();
-          ExpertBatch merged = ExpertBatches.merge(batches, hidden);
-          List<ExpertResult> results = ExpertBatches.split(shard.compute(kernels, merged), batches, hidden);
+          List<ExpertResult> results = shard.compute(kernels, batches);
           List<ExpertReply> replies = new ArrayList<>(group.size());
           for (int i = 0; i < group.size(); i++) {
             ExpertRequest r = group.get(i);
             replies.add(new ExpertReply(r.origin(), r.step(), r.shard(), results.get(i)));
           }
-          mailbox.execute(() -> emit(merged, replies), "expert replies");
+          mailbox.execute(() -> emit(batches, replies), "expert replies");
         }
       }
     } catch (InterruptedException e) {
@@ -141,18 +137,21 @@ public final class ExpertShardOperator extends AbstractStreamOperator<ExpertRepl
     }
   }
 
-  private void emit(ExpertBatch merged, List<ExpertReply> replies) {
+  private void emit(List<ExpertBatch> batches, List<ExpertReply> replies) {
     for (ExpertReply reply : replies) {
       output.collect(new StreamRecord<>(reply));
     }
     outstanding -= replies.size();
-    batchTokens.update(merged.tokens());
-    for (int id : merged.expertIds()) {
-      long key = ((long) merged.layer() << 32) | id;
-      routedTokens.computeIfAbsent(key, k -> getMetricGroup()
-          .addGroup("layer", String.valueOf(merged.layer()))
-          .addGroup("expert", String.valueOf(id))
-          .counter("expertTokensRouted")).inc();
+    batchTokens.update(batches.stream().mapToInt(ExpertBatch::tokens).sum());
+    for (ExpertBatch b : batches) {
+      for (int i = 0; i < b.experts().length; i++) {
+        int expert = b.experts()[i];
+        long key = ((long) b.layer() << 32) | expert;
+        routedTokens.computeIfAbsent(key, k -> getMetricGroup()
+            .addGroup("layer", String.valueOf(b.layer()))
+            .addGroup("expert", String.valueOf(expert))
+            .counter("expertTokensRouted")).inc(b.expertStarts()[i + 1] - b.expertStarts()[i]);
+      }
     }
   }
 

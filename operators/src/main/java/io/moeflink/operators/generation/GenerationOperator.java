@@ -1,18 +1,21 @@
 package io.moeflink.operators.generation;
 
+import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.config.ModelConfig;
 import io.moeflink.engine.generate.BatchScheduler;
 import io.moeflink.engine.generate.SchedulerLimits;
 import io.moeflink.engine.generate.Sequence;
 import io.moeflink.engine.generate.Step;
 import io.moeflink.engine.kernel.KernelBackend;
-import io.moeflink.engine.model.ExpertBatch;
-import io.moeflink.engine.model.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertBatch;
+import io.moeflink.engine.moe.ExpertPlacement;
 import io.moeflink.engine.model.Model;
-import io.moeflink.engine.model.MoeDispatch;
+import io.moeflink.engine.moe.MoeDispatch;
 import io.moeflink.engine.sampling.FinishReason;
 import io.moeflink.engine.tokenizer.Tokenizer;
 import io.moeflink.operators.GenerationOutput;
 import io.moeflink.operators.GenerationTask;
+import io.moeflink.operators.ModelFiles;
 import io.moeflink.operators.ModelSpec;
 import io.moeflink.operators.loop.ExpertReply;
 import io.moeflink.operators.loop.ExpertRequest;
@@ -25,6 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.LongSupplier;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -73,6 +77,8 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   private transient KernelBackend kernels;
   /** Dense weights (memory-mapped). */
   private transient Model model;
+  /** config.json and the tokenizer, shared with the chained admission. */
+  private transient ModelFiles files;
   /** Detokenizer for texts and stop strings; null when the model has no tokenizer. */
   private transient Tokenizer tokenizer;
   /** Continuous batching over this subtask's sequences. */
@@ -81,8 +87,15 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   private transient FeedbackChannel<ExpertReply> channel;
   /** In-flight tasks by request id. */
   private transient Map<String, GenerationTask> tasks;
-  /** Wall-clock time each in-flight sequence entered the scheduler. */
+  /**
+   * The one clock of every request timestamp (wall-clock milliseconds, as admission stamps
+   * {@code admittedAtMillis}): when it entered the scheduler and when its first token came.
+   */
+  private transient LongSupplier clock;
+  /** When each in-flight sequence entered the scheduler, on {@link #clock}. */
   private transient Map<String, Long> startedAtMillis;
+  /** When each in-flight sequence sampled its first token, on {@link #clock}. */
+  private transient Map<String, Long> firstTokenAtMillis;
   /** Restored sequences waiting for capacity (after a restore with fewer subtasks). */
   private transient Deque<SequenceSnapshot> restoring;
   /** The step in flight, or null. */
@@ -126,19 +139,27 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   public void open() throws Exception {
     super.open();
     subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+    files = ModelFiles.acquire(getRuntimeContext(), spec.path());
+    ModelConfig config = files.config();
     kernels = spec.createBackend(getRuntimeContext());
-    model = Model.load(spec.path(), kernels);
-    ExpertPlacement placement = spec.placement(model.config());
+    Checkpoint checkpoint = Checkpoint.open(spec.path());
+    try {
+      model = Model.open(config, checkpoint, kernels, spec.modelDir());
+    } catch (RuntimeException e) {
+      checkpoint.close();
+      throw e;
+    }
+    ExpertPlacement placement = spec.placement(config);
     if (subtask == 0) {
       placement.describe().forEach(line -> LOG.info("Expert placement: {}", line));
     }
-    if (Tokenizer.isPresentIn(spec.path())) {
-      tokenizer = Tokenizer.load(spec.path());
-    }
+    tokenizer = files.tokenizer();
     Tokenizer t = tokenizer;
     scheduler = new BatchScheduler(model, placement, limits, t == null ? null : t::decodeGenerated);
     tasks = new HashMap<>();
+    clock = System::currentTimeMillis;
     startedAtMillis = new HashMap<>();
+    firstTokenAtMillis = new HashMap<>();
     registerMetrics();
     channel = FeedbackChannel.of(FeedbackKeys.of(getRuntimeContext(), loopId));
     channel.consume(this::enqueueReply);
@@ -186,8 +207,9 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
 
   private void admit(GenerationTask task, int[] generated) {
     tasks.put(task.id(), task);
-    startedAtMillis.put(task.id(), System.currentTimeMillis());
-    scheduler.restore(task.toRequest(), generated, System.nanoTime());
+    long now = clock.getAsLong();
+    startedAtMillis.put(task.id(), now);
+    scheduler.restore(task.toRequest(), generated, now);
   }
 
   /** Runs steps until one waits for expert replies, or nothing is left to do. */
@@ -252,14 +274,17 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   private void completeStep() {
     Step done = current;
     current = null;
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     int sampled = 0;
     for (int i = 0; i < done.sequences().size(); i++) {
       Sequence s = done.sequences().get(i);
-      if (done.pass().logits(i) != null && s.generatedCount() == 0) {
-        timeToFirstToken.update((now - s.admittedNanos()) / 1_000_000);
-      }
       if (done.pass().logits(i) != null) {
+        String id = s.request().id();
+        // the first token of this attempt (a restored sequence had earlier ones)
+        firstTokenAtMillis.putIfAbsent(id, now);
+        if (s.generatedCount() == 0) {
+          timeToFirstToken.update(now - tasks.get(id).admittedAtMillis());
+        }
         sampled++;
       }
     }
@@ -269,15 +294,17 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     }
   }
 
-  private GenerationOutput toOutput(Sequence s, long nowNanos) {
+  /** The completion, its timings from the admission stamp on the one clock. */
+  private GenerationOutput toOutput(Sequence s, long nowMillis) {
     GenerationTask task = tasks.remove(s.request().id());
-    long started = startedAtMillis.remove(s.request().id());
-    long queued = Math.max(0, started - task.admittedAtMillis());
+    long admitted = task.admittedAtMillis();
+    long queued = Math.max(0, startedAtMillis.remove(s.request().id()) - admitted);
+    long firstToken = Math.max(0, firstTokenAtMillis.remove(s.request().id()) - admitted);
     String text = s.completionText(tokenizer == null ? null : tokenizer::decodeGenerated);
     String reason = s.finish().reason() == FinishReason.STOP ? GenerationOutput.STOP : GenerationOutput.LENGTH;
     return new GenerationOutput(
-        task.id(), s.generated(), text, reason, null, task.promptTokens().length, queued,
-        queued + (s.firstTokenNanos() - s.admittedNanos()) / 1_000_000, queued + (nowNanos - s.admittedNanos()) / 1_000_000,
+        task.id(), s.generated(), text, reason, null, task.promptTokens().length, queued, firstToken,
+        Math.max(0, nowMillis - admitted),
         task.sampling().seed(), task.model(), task.metadata());
   }
 
@@ -318,6 +345,9 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     }
     if (kernels != null) {
       kernels.close();
+    }
+    if (files != null) {
+      files.release();
     }
     super.close();
   }

@@ -1,6 +1,6 @@
 package io.moeflink.operators.loop;
 
-import io.moeflink.engine.model.ExpertResult;
+import io.moeflink.engine.moe.ExpertResult;
 import java.io.IOException;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;

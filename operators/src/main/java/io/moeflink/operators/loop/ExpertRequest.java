@@ -1,6 +1,6 @@
 package io.moeflink.operators.loop;
 
-import io.moeflink.engine.model.ExpertBatch;
+import io.moeflink.engine.moe.ExpertBatch;
 import java.io.IOException;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
@@ -32,8 +32,9 @@ public record ExpertRequest(int origin, long step, int shard, ExpertBatch batch)
       out.writeInt(b.layer());
       out.writeInt(b.tokens());
       writeFloats(b.hidden(), out);
-      writeInts(b.expertOffsets(), out);
-      writeInts(b.expertIds(), out);
+      writeInts(b.experts(), out);
+      writeInts(b.expertStarts(), out);
+      writeInts(b.pairTokens(), out);
     }
 
     @Override
@@ -43,7 +44,10 @@ public record ExpertRequest(int origin, long step, int shard, ExpertBatch batch)
       int shard = in.readInt();
       int layer = in.readInt();
       int tokens = in.readInt();
-      return new ExpertRequest(origin, step, shard, new ExpertBatch(layer, tokens, readFloats(in), readInts(in), readInts(in)));
+      float[] hidden = readFloats(in);
+      int[] experts = readInts(in);
+      int[] starts = readInts(in);
+      return new ExpertRequest(origin, step, shard, new ExpertBatch(layer, tokens, hidden, experts, starts, readInts(in)));
     }
 
     @Override

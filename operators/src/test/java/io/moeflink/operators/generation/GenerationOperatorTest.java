@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.moeflink.engine.checkpoint.Checkpoint;
 import io.moeflink.engine.config.ModelConfig;
 import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
-import io.moeflink.engine.model.ExpertPlacement;
-import io.moeflink.engine.model.ExpertShard;
+import io.moeflink.engine.moe.ExpertPlacement;
+import io.moeflink.engine.moe.ExpertShard;
 import io.moeflink.engine.testing.TestModels;
 import io.moeflink.operators.GenerationOutput;
 import io.moeflink.operators.GenerationTask;
@@ -51,7 +52,7 @@ class GenerationOperatorTest {
 
     Shard(OneInputStreamOperatorTestHarness<GenerationTask, GenerationOutput> harness) throws Exception {
       ModelConfig config = ModelConfig.load(modelDir);
-      KernelBackend kernels = Backends.cpu("auto", 1);
+      KernelBackend kernels = Backends.cpu(BackendKind.AUTO, 1);
       Checkpoint ck = Checkpoint.open(modelDir);
       ExpertShard experts = ExpertShard.load(ck, config, ExpertPlacement.balanced(config, 1), 0);
       GenerationOperator op = (GenerationOperator) harness.getOperator();
@@ -99,7 +100,7 @@ class GenerationOperatorTest {
   }
 
   private static OneInputStreamOperatorTestHarness<GenerationTask, GenerationOutput> harness() throws Exception {
-    ModelSpec spec = new ModelSpec(modelDir.toString(), "auto", 1, 1, null);
+    ModelSpec spec = ModelSpec.builder().modelDir(modelDir.toString()).threads(1).expertShards(1).build();
     return new OneInputStreamOperatorTestHarness<>(
         new GenerationOperatorFactory(spec, new SchedulerLimits(CAPACITY, 16), "test"), GenerationTask.TYPE.createSerializer(null));
   }
@@ -205,7 +206,7 @@ class GenerationOperatorTest {
       GenerationOperator op = (GenerationOperator) h.getOperator();
       h.processElement(OperatorTestSupport.tasks(1, 512).get(0), 0);
       FeedbackChannel<ExpertReply> channel = FeedbackChannel.of(op.channelKey());
-      channel.put(new ExpertReply(0, 999, 0, new io.moeflink.engine.model.ExpertResult(1, 0, new float[0])));
+      channel.put(new ExpertReply(0, 999, 0, new io.moeflink.engine.moe.ExpertResult(1, 0, new float[0])));
       runMails(h, 1);
       assertThat(op.inFlight()).isEqualTo(1);
       assertThat(h.getSideOutput(GenerationOperator.EXPERT_REQUESTS)).hasSize(1); // still waiting for layer 1

@@ -2,8 +2,8 @@ package io.moeflink.operators.loop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moeflink.engine.model.ExpertBatch;
-import io.moeflink.engine.model.ExpertResult;
+import io.moeflink.engine.moe.ExpertBatch;
+import io.moeflink.engine.moe.ExpertResult;
 import java.io.IOException;
 import java.util.Random;
 import org.apache.flink.core.memory.DataInputDeserializer;
@@ -57,15 +57,17 @@ class LoopMessageSerializerTest {
   @Test
   void expertRequestsRoundTripBitForBit() throws IOException {
     float[] hidden = activations(2 * HIDDEN, 2);
-    ExpertBatch batch = new ExpertBatch(3, 2, hidden, new int[] {0, 2, 3}, new int[] {4, 9, 1});
+    // token 0 goes to experts 4 and 9, token 1 to expert 1
+    ExpertBatch batch = new ExpertBatch(3, 2, hidden, new int[] {1, 4, 9}, new int[] {0, 1, 2, 3}, new int[] {1, 0, 0});
     ExpertRequest.Serializer serializer = new ExpertRequest.Serializer();
     DataOutputSerializer out = new DataOutputSerializer(64);
     serializer.serialize(new ExpertRequest(0, 4L, 1, batch), out);
     ExpertRequest back = serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
     assertThat(back.batch().layer()).isEqualTo(3);
     assertThat(back.batch().tokens()).isEqualTo(2);
-    assertThat(back.batch().expertOffsets()).containsExactly(0, 2, 3);
-    assertThat(back.batch().expertIds()).containsExactly(4, 9, 1);
+    assertThat(back.batch().experts()).containsExactly(1, 4, 9);
+    assertThat(back.batch().expertStarts()).containsExactly(0, 1, 2, 3);
+    assertThat(back.batch().pairTokens()).containsExactly(1, 0, 0);
     assertSameBits(back.batch().hidden(), hidden);
   }
 

@@ -1,21 +1,30 @@
 package io.moeflink.engine.kernel.cuda;
 
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import io.moeflink.engine.checkpoint.DType;
+import io.moeflink.engine.kernel.Activations;
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
+import io.moeflink.engine.kernel.CacheRows;
+import io.moeflink.engine.kernel.ExpertOutputs;
+import io.moeflink.engine.kernel.HeadLayout;
 import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.kernel.RowLayout;
 import io.moeflink.engine.kernel.WeightMatrix;
-import java.util.Arrays;
+import io.moeflink.engine.kernel.WeightVector;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.function.IntConsumer;
 import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
@@ -23,24 +32,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Kernels on an NVIDIA GPU through JCuda's driver API. Projections ({@link #matmul}) run on the
- * device against weights kept in device memory in their stored dtype; the small per-head
- * operations ({@link #dot}, {@link #axpy}, {@link #parallelFor}) run on a CPU backend, since the
- * model keeps its activations and KV cache on the host for now.
+ * The block operations on an NVIDIA GPU through JCuda's driver API, with a pass's activations,
+ * the sequences' latent caches and the expert batches in device memory. A pass uploads its new
+ * tokens' embeddings (and angles) once, runs every operation as a kernel on the device and
+ * downloads only what the host needs: the router's scores and the rows for the expert shards at
+ * each MoE layer, and the logits at the end. An expert shard uploads a layer's batch once and
+ * downloads its result once.
  *
- * <p>Each weight matrix is uploaded on its first use and then stays: the cache is keyed by the
- * {@link WeightMatrix} object, which a loaded model or expert shard holds for its lifetime, so
- * open the backend per model and close it with the model. Activations travel through pinned host
- * buffers on one stream per backend.
+ * <p>Weights are uploaded on first use and then stay, in their stored dtype (BF16 and FP8 codes
+ * are decoded by the kernels); the caches are keyed by the {@link WeightMatrix} and {@link
+ * WeightVector} objects, which a loaded model or expert shard holds for its lifetime, so open the
+ * backend per model and close it with the model.
  *
- * <p>Determinism: every output element is reduced by one warp in an order fixed by the matrix
- * shape ({@code matmul.cu}), so results are bitwise independent of the batch, the call and the
- * number of host threads, like the CPU backends' (though not bitwise equal to theirs).
+ * <p>Everything runs on one stream per backend, in the order of the calls; activations come from
+ * a {@link DevicePool} whose blocks are reused in stream order. Host-to-device copies from Java
+ * arrays are staged by the driver before the call returns, so the arrays may change at once.
+ * Driven by one thread at a time (each call makes the device's context current on its thread).
  *
- * <p>Thread-safe: calls on one backend are serialised on its stream.
+ * <p>Determinism: every sum is reduced in an order fixed by the operands' shapes (one warp per
+ * output row of a matmul, {@code matmul.cu}; one warp per row or position elsewhere), so results
+ * are bitwise independent of the batch, the call and the host threads, like the CPU backends'
+ * (though not bitwise equal to theirs).
  *
  * <pre>{@code
- * try (KernelBackend k = Backends.create("cuda", threads, device)) {
+ * try (KernelBackend k = Backends.create(BackendKind.CUDA, threads, device)) {
  *   Model model = Model.load(dir, k);
  *   ...
  * }
@@ -52,11 +67,13 @@ public final class CudaBackend implements KernelBackend {
   private final CudaDevice device;
   private final CudaKernels kernels;
   private final CUstream stream;
-  private final StagingBuffers input = new StagingBuffers();
-  private final StagingBuffers output = new StagingBuffers();
-  private final StagingBuffers operand = new StagingBuffers(); // a second input: norm weight, u, angles
-  private final Map<WeightMatrix, DeviceMatrix> resident = new IdentityHashMap<>();
-  private final KernelBackend host;
+  private final DevicePool pool = new DevicePool();
+  private final Map<WeightMatrix, DeviceMatrix> matrices = new IdentityHashMap<>();
+  private final Map<WeightVector, DeviceActivations> vectors = new IdentityHashMap<>();
+  private final Map<WeightMatrix[], HeadTable> heads = new IdentityHashMap<>();
+  private final KernelBackend host; // the host-array kernels (dot, axpy)
+  private CacheRows tableOf; // the cache rows whose device table is current
+  private CacheTable table;
   private long residentBytes;
   private boolean closed;
 
@@ -68,8 +85,8 @@ public final class CudaBackend implements KernelBackend {
   }
 
   /**
-   * A backend on CUDA device {@code ordinal} (as numbered after {@code CUDA_VISIBLE_DEVICES}; see
-   * {@link GpuDeviceSelector}) with {@code hostThreads} CPU threads for the host-side operations.
+   * A backend on CUDA device {@code ordinal} (as numbered after {@code CUDA_VISIBLE_DEVICES})
+   * with {@code hostThreads} CPU threads for the host-array kernels.
    *
    * @throws IllegalStateException without JCuda natives, driver or such a device; never falls back
    */
@@ -79,7 +96,7 @@ public final class CudaBackend implements KernelBackend {
       CudaKernels kernels = new CudaKernels();
       CUstream stream = new CUstream();
       cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-      CudaBackend backend = new CudaBackend(device, kernels, stream, Backends.cpu("auto", hostThreads));
+      CudaBackend backend = new CudaBackend(device, kernels, stream, Backends.cpu(BackendKind.AUTO, hostThreads));
       LOG.info("CUDA backend on device {} ({}, compute capability {}.{}, {} GiB), driver {}, {} host threads",
           ordinal, device.name(), device.computeCapability() / 10, device.computeCapability() % 10,
           device.totalMemory() >> 30, CudaAvailability.probe().driverVersion(), hostThreads);
@@ -96,160 +113,246 @@ public final class CudaBackend implements KernelBackend {
   }
 
   @Override
-  public synchronized void matmul(WeightMatrix w, float[] x, int tokens, float[] y) {
-    int rows = w.rows();
-    int cols = w.cols();
-    long in = Math.multiplyExact((long) tokens, cols);
-    long out = Math.multiplyExact((long) tokens, rows);
+  public int threads() {
+    return host.threads();
+  }
+
+  // ---- activations
+
+  @Override
+  public Activations allocate(int floats) {
+    DeviceActivations a = take(floats);
+    if (floats > 0) {
+      cuMemsetD32Async(a.pointer(), 0, floats, stream);
+    }
+    return a;
+  }
+
+  private DeviceActivations take(int floats) {
+    begin();
+    return new DeviceActivations(pool, pool.take(4L * Math.max(floats, 1)), floats);
+  }
+
+  @Override
+  public Activations upload(float[] values) {
+    DeviceActivations a = take(values.length);
+    write(a, 0, values, 0, values.length);
+    return a;
+  }
+
+  @Override
+  public void write(Activations dst, int dstOffset, float[] src, int srcOffset, int n) {
+    begin();
+    check(dst, dstOffset, n);
+    if (n > 0) {
+      cuMemcpyHtoDAsync(at(dst, dstOffset), Pointer.to(src).withByteOffset(4L * srcOffset), 4L * n, stream);
+    }
+  }
+
+  @Override
+  public void read(Activations src, int srcOffset, float[] dst, int dstOffset, int n) {
+    begin();
+    check(src, srcOffset, n);
+    if (n > 0) {
+      cuMemcpyDtoHAsync(Pointer.to(dst).withByteOffset(4L * dstOffset), at(src, srcOffset), 4L * n, stream);
+    }
+    cuStreamSynchronize(stream);
+  }
+
+  @Override
+  public float[] toHost(Activations src, int n) {
+    float[] out = new float[n];
+    read(src, 0, out, 0, n);
+    return out;
+  }
+
+  @Override
+  public void gatherRows(Activations src, int[] rows, int width, Activations dst) {
+    rowCopy(kernels.gatherRows, src, rows, width, dst);
+  }
+
+  @Override
+  public void scatterRows(Activations src, int[] rows, int width, Activations dst) {
+    rowCopy(kernels.scatterRows, src, rows, width, dst);
+  }
+
+  private void rowCopy(CUfunction f, Activations src, int[] rows, int width, Activations dst) {
+    if (rows.length == 0) {
+      return;
+    }
+    try (DeviceActivations index = ints(rows)) {
+      launchFlat(f, (long) rows.length * width, new KernelParams()
+          .address(dev(src)).address(index.pointer()).ints(rows.length, width).address(dev(dst)));
+    }
+  }
+
+  @Override
+  public void copy(Activations src, int srcOffset, Activations dst, int dstOffset, int n) {
+    begin();
+    check(src, srcOffset, n);
+    check(dst, dstOffset, n);
+    if (n > 0) {
+      cuMemcpyDtoDAsync(at(dst, dstOffset), at(src, srcOffset), 4L * n, stream);
+    }
+  }
+
+  // ---- block operations
+
+  @Override
+  public void matmul(WeightMatrix w, Activations x, int tokens, Activations y) {
+    begin();
+    if (tokens == 0 || w.rows() == 0) {
+      return;
+    }
+    checkGrid(tokens);
+    DeviceMatrix d = resident(w);
+    KernelParams params = new KernelParams().address(d.weights);
+    if (d.dtype == DType.F8_E4M3) {
+      params.address(d.scales).ints(d.scaleRow0, d.scaleCols);
+    }
+    params.ints(d.rows, d.cols).address(dev(x)).ints(d.cols, tokens).address(dev(y)).ints(d.rows);
+    CUfunction f = d.dtype == DType.F32 ? kernels.matmulF32 : d.dtype == DType.BF16 ? kernels.matmulBf16 : kernels.matmulFp8;
+    launchMatmul(f, d.rows, tokens, 1, params);
+  }
+
+  @Override
+  public void matmulPerHead(WeightMatrix[] w, Activations x, HeadLayout in, int tokens, Activations y, HeadLayout out) {
+    begin();
+    if (tokens == 0 || w.length == 0) {
+      return;
+    }
+    checkGrid(tokens);
+    HeadTable t = heads(w);
+    CUdeviceptr xs = at(x, in.offset());
+    CUdeviceptr ys = at(y, out.offset());
+    DeviceMatrix first = t.first;
+    KernelParams params = new KernelParams().address(t.weights.pointer());
+    CUfunction f;
+    if (first.dtype == DType.F8_E4M3) {
+      f = kernels.matmulHeadsFp8;
+      params.address(first.scales).address(t.scaleRows.pointer()).ints(first.scaleCols);
+    } else {
+      f = first.dtype == DType.F32 ? kernels.matmulHeadsF32 : kernels.matmulHeadsBf16;
+    }
+    params.ints(first.rows, first.cols).address(xs).ints(in.rowStride(), in.headStride(), tokens)
+        .address(ys).ints(out.rowStride(), out.headStride());
+    launchMatmul(f, first.rows, tokens, w.length, params);
+  }
+
+  @Override
+  public void rmsNorm(Activations x, RowLayout in, int rows, WeightVector weight, double eps, Activations y, RowLayout out) {
+    begin();
+    launchRows(kernels.rmsNorm, rows, new KernelParams()
+        .address(at(x, in.offset())).ints(in.stride()).address(resident(weight)).ints(weight.length()).doubles(eps)
+        .ints(rows).address(at(y, out.offset())).ints(out.stride()));
+  }
+
+  @Override
+  public void rotate(Activations v, HeadLayout at, int heads, int rows, Activations angles) {
+    begin();
+    int pairs = rows == 0 ? 0 : angles.length() / rows / 2;
+    launchFlat(kernels.rotateHeads, (long) rows * heads * pairs, new KernelParams()
+        .address(dev(v)).ints(at.offset(), at.rowStride(), at.headStride(), heads, rows).address(dev(angles)).ints(pairs));
+  }
+
+  @Override
+  public void siluMultiply(Activations g, Activations u, int n) {
+    begin();
+    launchFlat(kernels.siluAndMultiply, n, new KernelParams().address(dev(g)).address(dev(u)).ints(n));
+  }
+
+  @Override
+  public void add(Activations acc, Activations x, int n) {
+    begin();
+    launchFlat(kernels.addInPlace, n, new KernelParams().address(dev(acc)).address(dev(x)).ints(n));
+  }
+
+  @Override
+  public void routerScores(WeightMatrix gate, Activations x, int tokens, Activations scores) {
+    matmul(gate, x, tokens, scores);
+    int n = tokens * gate.rows();
+    launchFlat(kernels.sigmoidInPlace, n, new KernelParams().address(dev(scores)).ints(n));
+  }
+
+  @Override
+  public void cacheLatents(
+      Activations kva, int rank, int ropeDim, WeightVector kvNorm, double eps, Activations angles, CacheRows cache) {
+    begin();
+    CacheTable t = table(cache);
+    launchRows(kernels.cacheLatents, cache.rows(), new KernelParams()
+        .address(dev(kva)).ints(cache.rows(), rank, ropeDim).address(resident(kvNorm)).doubles(eps).address(dev(angles))
+        .address(t.latents.pointer()).address(t.ropeKeys.pointer()).address(t.positions.pointer()));
+  }
+
+  @Override
+  public void latentAttention(
+      Activations queryLatent, Activations query, HeadLayout queryRope, int heads, int rank, int ropeDim, float scale,
+      CacheRows cache, Activations out) {
+    begin();
+    if (cache.rows() == 0) {
+      return;
+    }
+    CacheTable t = table(cache);
+    int maxLength = 0;
+    for (int p : cache.positions()) {
+      maxLength = Math.max(maxLength, p + 1);
+    }
+    try (DeviceActivations scores = take(Math.multiplyExact(cache.rows() * heads, maxLength))) {
+      Pointer params = new KernelParams()
+          .address(dev(queryLatent)).address(dev(query)).ints(queryRope.offset(), queryRope.rowStride(),
+              queryRope.headStride(), heads, rank, ropeDim)
+          .floats(scale).address(t.latents.pointer()).address(t.ropeKeys.pointer()).address(t.positions.pointer())
+          .address(scores.pointer()).ints(maxLength).address(dev(out)).build();
+      cuLaunchKernel(kernels.latentAttention, cache.rows(), heads, 1, CudaKernels.ATTENTION_WARPS * CudaKernels.WARP_SIZE,
+          1, 1, 0, stream, params, null);
+    }
+  }
+
+  @Override
+  public void combineExperts(Activations hidden, int width, ExpertOutputs experts, Activations shared) {
+    begin();
+    float[][] sources = experts.sources();
+    int[] firstRow = new int[sources.length];
+    int rows = 0;
+    for (int s = 0; s < sources.length; s++) {
+      firstRow[s] = rows;
+      rows += sources[s] == null ? 0 : sources[s].length / width;
+    }
+    int[] rowOf = new int[experts.rowOf().length];
+    for (int i = 0; i < rowOf.length; i++) {
+      rowOf[i] = firstRow[experts.sourceOf()[i]] + experts.rowOf()[i];
+    }
+    try (DeviceActivations outputs = take(rows * width); DeviceActivations weights = take(experts.weights().length);
+        DeviceActivations index = ints(rowOf)) {
+      for (int s = 0; s < sources.length; s++) {
+        if (sources[s] != null) {
+          write(outputs, firstRow[s] * width, sources[s], 0, sources[s].length);
+        }
+      }
+      write(weights, 0, experts.weights(), 0, experts.weights().length);
+      KernelParams params = new KernelParams().address(dev(hidden)).ints(experts.tokens(), width, experts.k())
+          .address(weights.pointer()).address(outputs.pointer()).address(index.pointer());
+      launchFlat(kernels.combineExperts, (long) experts.tokens() * width, shared == null ? params.none()
+          : params.address(dev(shared)));
+    }
+  }
+
+  // ---- host-array kernels
+
+  @Override
+  public void matmul(WeightMatrix w, float[] x, int tokens, float[] y) {
+    long in = Math.multiplyExact((long) tokens, w.cols());
+    long out = Math.multiplyExact((long) tokens, w.rows());
     if (x.length < in || y.length < out) {
       throw new IllegalArgumentException(
-          "matmul of " + w.name() + " [" + rows + ", " + cols + "] for " + tokens + " tokens needs x of " + in
+          "matmul of " + w.name() + " [" + w.rows() + ", " + w.cols() + "] for " + tokens + " tokens needs x of " + in
               + " and y of " + out + " floats, got " + x.length + " and " + y.length);
     }
-    if (tokens > (long) CudaKernels.MAX_GRID_Y * CudaKernels.TOKEN_TILE) {
-      throw new IllegalArgumentException(
-          tokens + " tokens in one matmul exceed the kernel grid's "
-              + (long) CudaKernels.MAX_GRID_Y * CudaKernels.TOKEN_TILE + "; split the batch");
+    try (DeviceActivations dx = take((int) in); DeviceActivations dy = take((int) out)) {
+      write(dx, 0, x, 0, (int) in);
+      matmul(w, dx, tokens, dy);
+      read(dy, 0, y, 0, (int) out);
     }
-    if (tokens == 0 || rows == 0) {
-      return;
-    }
-    if (cols == 0) {
-      Arrays.fill(y, 0, (int) out, 0f);
-      return;
-    }
-    ensureOpen();
-    device.makeCurrent();
-    DeviceMatrix d = resident(w);
-    input.ensure(4 * in);
-    output.ensure(4 * out);
-    input.hostFloats().put(x, 0, (int) in);
-    cuMemcpyHtoDAsync(input.device(), input.host(), 4 * in, stream);
-    launch(d, tokens);
-    cuMemcpyDtoHAsync(output.host(), output.device(), 4 * out, stream);
-    cuStreamSynchronize(stream);
-    output.hostFloats().get(y, 0, (int) out);
-  }
-
-  private void launch(DeviceMatrix d, int tokens) {
-    Pointer params;
-    CUfunction f;
-    switch (d.dtype) {
-      case F32, BF16 -> {
-        f = d.dtype == DType.F32 ? kernels.matmulF32 : kernels.matmulBf16;
-        params = Pointer.to(
-            Pointer.to(d.weights), Pointer.to(new int[] {d.rows}), Pointer.to(new int[] {d.cols}),
-            Pointer.to(input.device()), Pointer.to(new int[] {tokens}), Pointer.to(output.device()));
-      }
-      case F8_E4M3 -> {
-        f = kernels.matmulFp8;
-        params = Pointer.to(
-            Pointer.to(d.weights), Pointer.to(d.scales), Pointer.to(new int[] {d.scaleRow0}),
-            Pointer.to(new int[] {d.scaleCols}), Pointer.to(new int[] {d.rows}), Pointer.to(new int[] {d.cols}),
-            Pointer.to(input.device()), Pointer.to(new int[] {tokens}), Pointer.to(output.device()));
-      }
-      default -> throw new IllegalStateException("No kernel for " + d.dtype);
-    }
-    int rowBlocks = (d.rows + CudaKernels.ROWS_PER_BLOCK - 1) / CudaKernels.ROWS_PER_BLOCK;
-    int tokenTiles = (tokens + CudaKernels.TOKEN_TILE - 1) / CudaKernels.TOKEN_TILE;
-    cuLaunchKernel(f, rowBlocks, tokenTiles, 1, CudaKernels.ROWS_PER_BLOCK * CudaKernels.WARP_SIZE, 1, 1, 0,
-        stream, params, null);
-  }
-
-  // The block's other steps, on the device. The model still runs them on the host; these are
-  // here, tested against the host arithmetic, for when activations stay on the device.
-
-  /** RMSNorm of {@code rows} rows of {@code weight.length} elements; as the model's {@code RmsNorm}. */
-  synchronized void rmsNorm(float[] x, int rows, float[] weight, double eps, float[] y) {
-    int dim = weight.length;
-    int n = Math.multiplyExact(rows, dim);
-    begin(x, n, weight, dim, n);
-    launchRows(kernels.rmsNorm, rows, Pointer.to(
-        Pointer.to(input.device()), Pointer.to(new int[] {dim}), Pointer.to(operand.device()), Pointer.to(new int[] {dim}),
-        Pointer.to(new double[] {eps}), Pointer.to(new int[] {rows}), Pointer.to(output.device()), Pointer.to(new int[] {dim})));
-    finish(output, y, n);
-  }
-
-  /** {@code g[i] = silu(g[i]) * u[i]} for {@code i < n}, in place. */
-  synchronized void siluAndMultiply(float[] g, float[] u, int n) {
-    begin(g, n, u, n, 0);
-    launchFlat(kernels.siluAndMultiply, n, Pointer.to(
-        Pointer.to(input.device()), Pointer.to(operand.device()), Pointer.to(new int[] {n})));
-    finish(input, g, n);
-  }
-
-  /** Softmax of each of {@code rows} rows of {@code cols}, in place. */
-  synchronized void softmaxRows(float[] x, int rows, int cols) {
-    int n = Math.multiplyExact(rows, cols);
-    begin(x, n, null, 0, 0);
-    launchRows(kernels.softmaxRows, rows, Pointer.to(
-        Pointer.to(input.device()), Pointer.to(new int[] {cols}), Pointer.to(new int[] {rows})));
-    finish(input, x, n);
-  }
-
-  /**
-   * Interleaved RoPE in place on {@code v[row * stride + offset + 2i, +1]} for {@code i < pairs},
-   * each row with its own angles: {@code angles} is {@code (2, rows, pairs)}, cosines then sines.
-   */
-  synchronized void ropeInterleaved(float[] v, int rows, int stride, int offset, int pairs, float[] angles) {
-    int n = Math.multiplyExact(rows, stride);
-    int half = Math.multiplyExact(rows, pairs);
-    begin(v, n, angles, 2 * half, 0);
-    launchFlat(kernels.ropeInterleaved, half, Pointer.to(
-        Pointer.to(input.device()), Pointer.to(new int[] {stride}), Pointer.to(new int[] {offset}),
-        Pointer.to(operand.device()), Pointer.to(operand.device().withByteOffset(4L * half)),
-        Pointer.to(new int[] {pairs}), Pointer.to(new int[] {rows})));
-    finish(input, v, n);
-  }
-
-  /** Copies the inputs to the device and makes room for {@code outFloats} of output. */
-  private void begin(float[] in, int inFloats, float[] second, int secondFloats, int outFloats) {
-    ensureOpen();
-    device.makeCurrent();
-    input.ensure(4L * Math.max(inFloats, 1));
-    input.hostFloats().put(in, 0, inFloats);
-    cuMemcpyHtoDAsync(input.device(), input.host(), 4L * inFloats, stream);
-    if (second != null) {
-      operand.ensure(4L * Math.max(secondFloats, 1));
-      operand.hostFloats().put(second, 0, secondFloats);
-      cuMemcpyHtoDAsync(operand.device(), operand.host(), 4L * secondFloats, stream);
-    }
-    output.ensure(4L * Math.max(outFloats, 1));
-  }
-
-  private void finish(StagingBuffers from, float[] to, int floats) {
-    cuMemcpyDtoHAsync(from.host(), from.device(), 4L * floats, stream);
-    cuStreamSynchronize(stream);
-    from.hostFloats().get(to, 0, floats);
-  }
-
-  private void launchRows(CUfunction f, int rows, Pointer params) {
-    int blocks = (rows + CudaKernels.ROWS_PER_BLOCK - 1) / CudaKernels.ROWS_PER_BLOCK;
-    if (blocks > 0) {
-      cuLaunchKernel(f, blocks, 1, 1, CudaKernels.ROWS_PER_BLOCK * CudaKernels.WARP_SIZE, 1, 1, 0, stream, params, null);
-    }
-  }
-
-  private void launchFlat(CUfunction f, int n, Pointer params) {
-    int blocks = (n + CudaKernels.POINTWISE_THREADS - 1) / CudaKernels.POINTWISE_THREADS;
-    if (blocks > 0) {
-      cuLaunchKernel(f, blocks, 1, 1, CudaKernels.POINTWISE_THREADS, 1, 1, 0, stream, params, null);
-    }
-  }
-
-  private DeviceMatrix resident(WeightMatrix w) {
-    DeviceMatrix d = resident.get(w);
-    if (d == null) {
-      d = DeviceMatrix.upload(w);
-      resident.put(w, d);
-      residentBytes += d.bytes;
-    }
-    return d;
-  }
-
-  /** Device bytes held by uploaded weights (for logs and the benchmark). */
-  public synchronized long residentBytes() {
-    return residentBytes;
   }
 
   @Override
@@ -262,41 +365,211 @@ public final class CudaBackend implements KernelBackend {
     host.axpy(alpha, x, xOffset, y, yOffset, n);
   }
 
+  /** In order, on the calling thread: the device is the parallel part, and the stream is one. */
   @Override
   public void parallelFor(int count, IntConsumer body) {
-    host.parallelFor(count, body);
+    for (int i = 0; i < count; i++) {
+      body.accept(i);
+    }
   }
 
-  @Override
-  public int threads() {
-    return host.threads();
+  // ---- resident weights and tables
+
+  private DeviceMatrix resident(WeightMatrix w) {
+    DeviceMatrix d = matrices.get(w);
+    if (d == null) {
+      d = DeviceMatrix.upload(w);
+      matrices.put(w, d);
+      residentBytes += d.bytes;
+    }
+    return d;
   }
 
-  private void ensureOpen() {
+  private CUdeviceptr resident(WeightVector v) {
+    DeviceActivations d = vectors.get(v);
+    if (d == null) {
+      d = (DeviceActivations) upload(v.values());
+      vectors.put(v, d);
+      residentBytes += 4L * v.length();
+    }
+    return d.pointer();
+  }
+
+  /** The device addresses of per-head weights, and their first stored rows (for FP8 scales). */
+  private static final class HeadTable {
+    final DeviceMatrix first;
+    final DeviceActivations weights; // (heads) device addresses, 8 bytes each
+    final DeviceActivations scaleRows; // (heads) int
+
+    HeadTable(DeviceMatrix first, DeviceActivations weights, DeviceActivations scaleRows) {
+      this.first = first;
+      this.weights = weights;
+      this.scaleRows = scaleRows;
+    }
+  }
+
+  private HeadTable heads(WeightMatrix[] w) {
+    HeadTable t = heads.get(w);
+    if (t == null) {
+      CUdeviceptr[] pointers = new CUdeviceptr[w.length];
+      int[] scaleRows = new int[w.length];
+      for (int h = 0; h < w.length; h++) {
+        DeviceMatrix d = resident(w[h]);
+        if (d.rows != w[0].rows() || d.cols != w[0].cols() || d.dtype != w[0].dtype()) {
+          throw new IllegalArgumentException("Per-head weights differ in shape or dtype: " + w[0].name() + " vs " + w[h].name());
+        }
+        pointers[h] = d.weights;
+        scaleRows[h] = d.scaleRow0;
+      }
+      t = new HeadTable(resident(w[0]), addresses(pointers), ints(scaleRows));
+      heads.put(w, t);
+    }
+    return t;
+  }
+
+  /** The device table of one layer's cache rows: per row its latent and rotary-key caches, its position. */
+  private static final class CacheTable implements AutoCloseable {
+    final DeviceActivations latents;
+    final DeviceActivations ropeKeys;
+    final DeviceActivations positions;
+
+    CacheTable(DeviceActivations latents, DeviceActivations ropeKeys, DeviceActivations positions) {
+      this.latents = latents;
+      this.ropeKeys = ropeKeys;
+      this.positions = positions;
+    }
+
+    @Override
+    public void close() {
+      latents.close();
+      ropeKeys.close();
+      positions.close();
+    }
+  }
+
+  /** Uploads {@code cache}'s table unless it is the one current (a layer's write and attention share it). */
+  private CacheTable table(CacheRows cache) {
+    if (cache != tableOf) {
+      if (table != null) {
+        table.close();
+      }
+      CUdeviceptr[] latents = new CUdeviceptr[cache.rows()];
+      CUdeviceptr[] ropeKeys = new CUdeviceptr[cache.rows()];
+      for (int i = 0; i < cache.rows(); i++) {
+        latents[i] = dev(cache.latents()[i]);
+        ropeKeys[i] = dev(cache.ropeKeys()[i]);
+      }
+      table = new CacheTable(addresses(latents), addresses(ropeKeys), ints(cache.positions()));
+      tableOf = cache;
+    }
+    return table;
+  }
+
+  /** A device array of device addresses. */
+  private DeviceActivations addresses(CUdeviceptr[] pointers) {
+    DeviceActivations a = take(2 * Math.max(pointers.length, 1));
+    if (pointers.length > 0) {
+      cuMemcpyHtoDAsync(a.pointer(), Pointer.to(pointers), 8L * pointers.length, stream);
+    }
+    return a;
+  }
+
+  /** A device array of ints. */
+  private DeviceActivations ints(int[] values) {
+    DeviceActivations a = take(Math.max(values.length, 1));
+    if (values.length > 0) {
+      cuMemcpyHtoDAsync(a.pointer(), Pointer.to(values), 4L * values.length, stream);
+    }
+    return a;
+  }
+
+  // ---- launches
+
+  private void launchMatmul(CUfunction f, int rows, int tokens, int heads, KernelParams params) {
+    int rowBlocks = (rows + CudaKernels.ROWS_PER_BLOCK - 1) / CudaKernels.ROWS_PER_BLOCK;
+    int tokenTiles = (tokens + CudaKernels.TOKEN_TILE - 1) / CudaKernels.TOKEN_TILE;
+    cuLaunchKernel(f, rowBlocks, tokenTiles, heads, CudaKernels.ROWS_PER_BLOCK * CudaKernels.WARP_SIZE, 1, 1, 0,
+        stream, params.build(), null);
+  }
+
+  private void launchRows(CUfunction f, int rows, KernelParams params) {
+    int blocks = (rows + CudaKernels.ROWS_PER_BLOCK - 1) / CudaKernels.ROWS_PER_BLOCK;
+    if (blocks > 0) {
+      cuLaunchKernel(f, blocks, 1, 1, CudaKernels.ROWS_PER_BLOCK * CudaKernels.WARP_SIZE, 1, 1, 0, stream, params.build(),
+          null);
+    }
+  }
+
+  private void launchFlat(CUfunction f, long n, KernelParams params) {
+    long blocks = Math.min((n + CudaKernels.POINTWISE_THREADS - 1) / CudaKernels.POINTWISE_THREADS, 65535L * 16);
+    if (blocks > 0) {
+      cuLaunchKernel(f, (int) blocks, 1, 1, CudaKernels.POINTWISE_THREADS, 1, 1, 0, stream, params.build(), null);
+    }
+  }
+
+  private static void checkGrid(int tokens) {
+    if (tokens > (long) CudaKernels.MAX_GRID_Y * CudaKernels.TOKEN_TILE) {
+      throw new IllegalArgumentException(
+          tokens + " tokens in one matmul exceed the kernel grid's " + (long) CudaKernels.MAX_GRID_Y * CudaKernels.TOKEN_TILE
+              + "; split the batch");
+    }
+  }
+
+  // ---- buffers of this backend
+
+  private CUdeviceptr dev(Activations a) {
+    if (!(a instanceof DeviceActivations d) || !d.belongsTo(pool)) {
+      throw new IllegalArgumentException(a + " does not belong to " + name() + ": pass buffers to the backend that made them");
+    }
+    return d.pointer();
+  }
+
+  private CUdeviceptr at(Activations a, int offset) {
+    return offset == 0 ? dev(a) : dev(a).withByteOffset(4L * offset);
+  }
+
+  private static void check(Activations a, int offset, int n) {
+    if (offset < 0 || n < 0 || offset + n > a.length()) {
+      throw new IndexOutOfBoundsException("[" + offset + ", " + (offset + n) + ") of " + a);
+    }
+  }
+
+  private void begin() {
     if (closed) {
       throw new IllegalStateException("CUDA backend on device " + device.ordinal() + " is closed");
     }
+    device.makeCurrent();
+  }
+
+  /** Device bytes held by uploaded weights (for logs and the benchmark). */
+  public long residentBytes() {
+    return residentBytes;
+  }
+
+  /** Device bytes held for activations and caches, in use or free for reuse. */
+  public long activationBytes() {
+    return pool.heldBytes();
   }
 
   @Override
-  public synchronized void close() {
+  public void close() {
     if (closed) {
       return;
     }
-    closed = true;
     try {
       device.makeCurrent();
       cuStreamSynchronize(stream);
-      for (DeviceMatrix d : resident.values()) {
+      for (DeviceMatrix d : matrices.values()) {
         d.free();
       }
-      resident.clear();
-      input.close();
-      output.close();
-      operand.close();
+      matrices.clear();
+      vectors.clear();
+      heads.clear();
+      pool.close();
       cuStreamDestroy(stream);
       kernels.close();
     } finally {
+      closed = true;
       device.close();
       host.close();
     }

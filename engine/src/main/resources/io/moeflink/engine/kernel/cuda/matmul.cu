@@ -1,4 +1,7 @@
-// y[t][r] = sum_c W[r][c] * x[t][c] for W stored F32, BF16 or FP8 E4M3 with 128x128 block scales.
+// y[t][r] = sum_c W[r][c] * x[t][c] for W stored F32, BF16 or FP8 E4M3 with 128x128 block scales,
+// and the same per attention head (matmul_heads_*: one weight matrix per head, grid z = head).
+// Rows of x and y may be strided (a head's slice of a token row): x row t starts at t * xStride,
+// y row t at t * yStride.
 //
 // One warp computes one output row r for a tile of up to TOKEN_TILE tokens, so the row's weights
 // are read once per tile. Lane l owns the column chunks [i*32*V + l*V, +V) for i = 0, 1, ...; it
@@ -123,7 +126,7 @@ __device__ __forceinline__ void load_activations(const float* x, int cols, int c
 template <int FMT, bool WHOLE>
 __device__ void matmul_warp(
     const void* w, const float* scales, int scaleRow0, int scaleCols, int rows, int cols,
-    const float* x, int tokens, float* y) {
+    const float* x, int xStride, int tokens, float* y, int yStride) {
   const int V = Chunk<FMT>::V;
   const int lane = threadIdx.x % WARP_SIZE;
   const int r = blockIdx.x * ROWS_PER_BLOCK + threadIdx.x / WARP_SIZE;
@@ -147,7 +150,7 @@ __device__ void matmul_warp(
     for (int k = 0; k < TOKEN_TILE; k++) {
       if (k < tileTokens) {
         float xv[V];
-        load_activations<V, WHOLE>(x + (size_t)(t0 + k) * cols, cols, c0, xv);
+        load_activations<V, WHOLE>(x + (size_t)(t0 + k) * xStride, cols, c0, xv);
         if (FMT == FP8) {
           float partial = 0.0f;
 #pragma unroll
@@ -170,7 +173,7 @@ __device__ void matmul_warp(
     if (k < tileTokens) {
       const float sum = warp_sum(acc[k]);
       if (lane == 0) {
-        y[(size_t)(t0 + k) * rows + r] = sum;
+        y[(size_t)(t0 + k) * yStride + r] = sum;
       }
     }
   }
@@ -179,30 +182,65 @@ __device__ void matmul_warp(
 template <int FMT>
 __device__ __forceinline__ void matmul(
     const void* w, const float* scales, int scaleRow0, int scaleCols, int rows, int cols,
-    const float* x, int tokens, float* y) {
-  // Depends on the shape alone, so a matrix always takes the same path.
-  if (cols % Chunk<FMT>::V == 0) {
-    matmul_warp<FMT, true>(w, scales, scaleRow0, scaleCols, rows, cols, x, tokens, y);
+    const float* x, int xStride, int tokens, float* y, int yStride) {
+  // The whole-chunk path needs chunk-aligned weight rows and 16-byte aligned activation rows; the
+  // choice depends on the operands' shapes and strides alone, so a matrix always takes the same
+  // path (and both paths sum in the same order).
+  bool whole = cols % Chunk<FMT>::V == 0 && xStride % 4 == 0 && ((size_t)x & 15) == 0;
+  if (whole) {
+    matmul_warp<FMT, true>(w, scales, scaleRow0, scaleCols, rows, cols, x, xStride, tokens, y, yStride);
   } else {
-    matmul_warp<FMT, false>(w, scales, scaleRow0, scaleCols, rows, cols, x, tokens, y);
+    matmul_warp<FMT, false>(w, scales, scaleRow0, scaleCols, rows, cols, x, xStride, tokens, y, yStride);
   }
 }
 
 // Launch: block (ROWS_PER_BLOCK * 32), grid (ceil(rows / ROWS_PER_BLOCK), ceil(tokens / TOKEN_TILE)).
-// w: (rows, cols) row-major; x: (tokens, cols); y: (tokens, rows).
+// w: (rows, cols) row-major; x: (tokens, >= cols) with row stride xStride; y: (tokens, >= rows)
+// with row stride yStride.
 
-extern "C" __global__ void matmul_f32(const float* w, int rows, int cols, const float* x, int tokens, float* y) {
-  matmul<F32>(w, 0, 0, 0, rows, cols, x, tokens, y);
+extern "C" __global__ void matmul_f32(
+    const float* w, int rows, int cols, const float* x, int xStride, int tokens, float* y, int yStride) {
+  matmul<F32>(w, 0, 0, 0, rows, cols, x, xStride, tokens, y, yStride);
 }
 
-extern "C" __global__ void matmul_bf16(const uint16_t* w, int rows, int cols, const float* x, int tokens, float* y) {
-  matmul<BF16>(w, 0, 0, 0, rows, cols, x, tokens, y);
+extern "C" __global__ void matmul_bf16(
+    const uint16_t* w, int rows, int cols, const float* x, int xStride, int tokens, float* y, int yStride) {
+  matmul<BF16>(w, 0, 0, 0, rows, cols, x, xStride, tokens, y, yStride);
 }
 
 // scales: (ceil(storedRows / 128), scaleCols) of the whole stored tensor; w starts at stored row
 // scaleRow0.
 extern "C" __global__ void matmul_fp8(
     const uint8_t* w, const float* scales, int scaleRow0, int scaleCols, int rows, int cols,
-    const float* x, int tokens, float* y) {
-  matmul<FP8>(w, scales, scaleRow0, scaleCols, rows, cols, x, tokens, y);
+    const float* x, int xStride, int tokens, float* y, int yStride) {
+  matmul<FP8>(w, scales, scaleRow0, scaleCols, rows, cols, x, xStride, tokens, y, yStride);
+}
+
+// Per head h = blockIdx.z: weights w[h] (all heads the same shape and format), input rows at
+// x + h * xHeadStride, outputs at y + h * yHeadStride. FP8 heads are row views of one tensor:
+// they share its scales and start at stored rows scaleRow0[h].
+// Launch: as matmul_*, with grid z = heads.
+
+extern "C" __global__ void matmul_heads_f32(
+    const unsigned long long* w, int rows, int cols, const float* x, int xStride, int xHeadStride, int tokens,
+    float* y, int yStride, int yHeadStride) {
+  const int h = blockIdx.z;
+  matmul<F32>((const float*)w[h], 0, 0, 0, rows, cols, x + (size_t)h * xHeadStride, xStride, tokens,
+      y + (size_t)h * yHeadStride, yStride);
+}
+
+extern "C" __global__ void matmul_heads_bf16(
+    const unsigned long long* w, int rows, int cols, const float* x, int xStride, int xHeadStride, int tokens,
+    float* y, int yStride, int yHeadStride) {
+  const int h = blockIdx.z;
+  matmul<BF16>((const uint16_t*)w[h], 0, 0, 0, rows, cols, x + (size_t)h * xHeadStride, xStride, tokens,
+      y + (size_t)h * yHeadStride, yStride);
+}
+
+extern "C" __global__ void matmul_heads_fp8(
+    const unsigned long long* w, const float* scales, const int* scaleRow0, int scaleCols, int rows, int cols,
+    const float* x, int xStride, int xHeadStride, int tokens, float* y, int yStride, int yHeadStride) {
+  const int h = blockIdx.z;
+  matmul<FP8>((const uint8_t*)w[h], scales, scaleRow0[h], scaleCols, rows, cols, x + (size_t)h * xHeadStride,
+      xStride, tokens, y + (size_t)h * yHeadStride, yStride);
 }

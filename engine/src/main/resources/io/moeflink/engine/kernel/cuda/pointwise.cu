@@ -67,21 +67,80 @@ extern "C" __global__ void softmax_rows(float* x, int cols, int rows) {
   }
 }
 
-// Interleaved rotary embedding, in place: for each row and pair i of v[row * stride + offset ..],
-// (a, b) -> (a cos - b sin, a sin + b cos) with the row's own angles cos/sin (rows, pairs).
-// Launch: any 1-D grid covering rows * pairs.
-extern "C" __global__ void rope_interleaved(
-    float* v, int stride, int offset, const float* cos, const float* sin, int pairs, int rows) {
-  const int total = rows * pairs;
+// Interleaved rotary embedding, in place: for each row, head and pair i of the slice at
+// v + offset + row * rowStride + head * headStride, (a, b) -> (a cos - b sin, a sin + b cos) with
+// the row's angles: angles is (rows, 2 * pairs), each row's cosines then its sines.
+// Launch: any 1-D grid covering rows * heads * pairs.
+extern "C" __global__ void rotate_heads(
+    float* v, int offset, int rowStride, int headStride, int heads, int rows, const float* angles, int pairs) {
+  const int total = rows * heads * pairs;
   for (int k = blockIdx.x * blockDim.x + threadIdx.x; k < total; k += gridDim.x * blockDim.x) {
-    const int row = k / pairs;
     const int i = k % pairs;
-    float* p = v + (size_t)row * stride + offset + 2 * i;
+    const int h = (k / pairs) % heads;
+    const int row = k / (pairs * heads);
+    float* p = v + offset + (size_t)row * rowStride + (size_t)h * headStride + 2 * i;
     const float a = p[0];
     const float b = p[1];
-    const float c = cos[k];
-    const float s = sin[k];
+    const float c = angles[(size_t)row * 2 * pairs + i];
+    const float s = angles[(size_t)row * 2 * pairs + pairs + i];
     p[0] = __fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s));
     p[1] = __fadd_rn(__fmul_rn(a, s), __fmul_rn(b, c));
+  }
+}
+
+// acc[i] += x[i]: the residual connection. Launch: any 1-D grid covering n.
+extern "C" __global__ void add_in_place(float* acc, const float* x, int n) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    acc[i] = __fadd_rn(acc[i], x[i]);
+  }
+}
+
+// x[i] = 1 / (1 + exp(-x[i])), exp in double rounded to float as the host's (float) Math.exp: the
+// router's affinities. Launch: any 1-D grid covering n.
+extern "C" __global__ void sigmoid_in_place(float* x, int n) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    const float e = (float)exp(-(double)x[i]);
+    x[i] = __fdiv_rn(1.0f, __fadd_rn(1.0f, e));
+  }
+}
+
+// dst row i = src row rows[i] (gather) or dst row rows[i] = src row i (scatter), rows of width
+// floats. Launch: any 1-D grid covering count * width.
+extern "C" __global__ void gather_rows(const float* src, const int* rows, int count, int width, float* dst) {
+  const size_t total = (size_t)count * width;
+  for (size_t k = blockIdx.x * (size_t)blockDim.x + threadIdx.x; k < total; k += (size_t)gridDim.x * blockDim.x) {
+    const size_t i = k / width;
+    const size_t c = k % width;
+    dst[k] = src[(size_t)rows[i] * width + c];
+  }
+}
+
+extern "C" __global__ void scatter_rows(const float* src, const int* rows, int count, int width, float* dst) {
+  const size_t total = (size_t)count * width;
+  for (size_t k = blockIdx.x * (size_t)blockDim.x + threadIdx.x; k < total; k += (size_t)gridDim.x * blockDim.x) {
+    const size_t i = k / width;
+    const size_t c = k % width;
+    dst[(size_t)rows[i] * width + c] = src[k];
+  }
+}
+
+// The MoE combine, in the host's order: for token t and column c, y = sum over j < k of
+// out[row[t*k+j]][c] * w[t*k+j] (a rounded multiply, then a rounded add, ascending j = ascending
+// expert id), then hidden[t][c] += shared ? y + shared[t][c] : y. Launch: any 1-D grid covering
+// tokens * width.
+extern "C" __global__ void combine_experts(
+    float* hidden, int tokens, int width, int k, const float* weights, const float* outputs, const int* rowOf,
+    const float* shared) {
+  const size_t total = (size_t)tokens * width;
+  for (size_t q = blockIdx.x * (size_t)blockDim.x + threadIdx.x; q < total; q += (size_t)gridDim.x * blockDim.x) {
+    const size_t t = q / width;
+    const size_t c = q % width;
+    float y = 0.0f;
+    for (int j = 0; j < k; j++) {
+      const float o = outputs[(size_t)rowOf[t * k + j] * width + c];
+      y = __fadd_rn(y, __fmul_rn(o, weights[t * k + j]));
+    }
+    const float ffn = shared ? __fadd_rn(y, shared[q]) : y;
+    hidden[q] = __fadd_rn(hidden[q], ffn);
   }
 }

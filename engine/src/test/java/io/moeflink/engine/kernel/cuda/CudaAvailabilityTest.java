@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
 import jcuda.CudaException;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ class CudaAvailabilityTest {
   void askingForCudaWithoutADeviceFailsAtStartNamingWhatIsMissing() {
     CudaAvailability cuda = CudaAvailability.probe();
     assumeFalse(cuda.available(), "this machine has a CUDA device");
-    assertThatThrownBy(() -> Backends.create("cuda", 1, 0))
+    assertThatThrownBy(() -> Backends.create(BackendKind.CUDA, 1, 0))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("Backend 'cuda' is configured but CUDA is unusable here: ")
         .hasMessageContaining(cuda.problem())

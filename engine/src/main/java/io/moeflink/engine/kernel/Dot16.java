@@ -1,0 +1,269 @@
+package io.moeflink.engine.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The one order of a dot product {@code sum_i a[i] * b[i]}, on every backend and machine: sixteen
+ * virtual lanes, lane {@code j} a chain of fused multiply-adds over {@code i = j, j + 16, j + 32,
+ * ...} in order, then a fixed tree: {@code w[j] = l[j] + l[j + 8]}, then {@code u[j] = w[j] + w[j +
+ * 4]}, {@code v[j] = u[j] + u[j + 2]}, and {@code v[0] + v[1]}. A 512-bit vector holds the sixteen
+ * lanes, two 256-bit ones hold eight each; the scalar reference keeps sixteen floats. The Vector
+ * API's {@code reduceLanes(ADD)} leaves its order unspecified, so it is never used.
+ */
+final class Dot16 {
+  private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+  private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+
+  private Dot16() {}
+
+  /** The reference: sixteen float accumulators and the tree. */
+  static float scalar(float[] a, int aOffset, float[] b, int bOffset, int n) {
+    float[] lanes = new float[16];
+    for (int i = 0; i < n; i++) {
+      lanes[i % 16] = Math.fma(a[aOffset + i], b[bOffset + i], lanes[i % 16]);
+    }
+    float[] w = new float[8];
+    for (int j = 0; j < 8; j++) {
+      w[j] = lanes[j] + lanes[j + 8];
+    }
+    return ((w[0] + w[4]) + (w[2] + w[6])) + ((w[1] + w[5]) + (w[3] + w[7]));
+  }
+
+  /**
+   * The reference of a two-segment dot product, {@code a . b + c . d} as one sum: the first
+   * segment's element {@code i} goes to lane {@code i % 16}, the second's element {@code j} to
+   * lane {@code j % 16} after it, then one tree. MLA's scores are such sums: the latent part and
+   * the rotary part of the query against one cached position.
+   */
+  static float scalar(float[] a, int ao, float[] b, int bo, int n, float[] c, int co, float[] d, int dOff, int m) {
+    float[] lanes = new float[16];
+    for (int i = 0; i < n; i++) {
+      lanes[i % 16] = Math.fma(a[ao + i], b[bo + i], lanes[i % 16]);
+    }
+    for (int j = 0; j < m; j++) {
+      lanes[j % 16] = Math.fma(c[co + j], d[dOff + j], lanes[j % 16]);
+    }
+    float[] w = new float[8];
+    for (int j = 0; j < 8; j++) {
+      w[j] = lanes[j] + lanes[j + 8];
+    }
+    return ((w[0] + w[4]) + (w[2] + w[6])) + ((w[1] + w[5]) + (w[3] + w[7]));
+  }
+
+  /** Sixteen lanes in one 512-bit vector. */
+  static float vector16(float[] a, int aOffset, float[] b, int bOffset, int n) {
+    FloatVector acc = FloatVector.zero(F16);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+      acc = FloatVector.fromArray(F16, a, aOffset + i).fma(FloatVector.fromArray(F16, b, bOffset + i), acc);
+    }
+    if (i < n) {
+      // remaining entries: masked lanes load zeros, and fma(0, 0, acc) is acc (never -0)
+      VectorMask<Float> m = F16.indexInRange(i, n);
+      acc = FloatVector.fromArray(F16, a, aOffset + i, m).fma(FloatVector.fromArray(F16, b, bOffset + i, m), acc);
+    }
+    return tree16(acc, new float[16]);
+  }
+
+  /** Sixteen lanes in two 256-bit vectors: virtual lanes 0-7 and 8-15. */
+  static float vector8(float[] a, int aOffset, float[] b, int bOffset, int n) {
+    FloatVector lo = FloatVector.zero(F8);
+    FloatVector hi = FloatVector.zero(F8);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+      lo = FloatVector.fromArray(F8, a, aOffset + i).fma(FloatVector.fromArray(F8, b, bOffset + i), lo);
+      hi = FloatVector.fromArray(F8, a, aOffset + i + 8).fma(FloatVector.fromArray(F8, b, bOffset + i + 8), hi);
+    }
+    if (i < n) {
+      VectorMask<Float> m = F8.indexInRange(i, n);
+      lo = FloatVector.fromArray(F8, a, aOffset + i, m).fma(FloatVector.fromArray(F8, b, bOffset + i, m), lo);
+      VectorMask<Float> h = F8.indexInRange(i + 8, n);
+      hi = FloatVector.fromArray(F8, a, aOffset + i + 8, h).fma(FloatVector.fromArray(F8, b, bOffset + i + 8, h), hi);
+    }
+    return tree8(lo.add(hi), new float[8]);
+  }
+
+  /**
+   * Eight two-segment dot products at once on 512-bit vectors, each in {@link #scalar}'s order:
+   * row {@code j < 4} is {@code a} at {@code ao[j]} (n values) then {@code c} at {@code co[j]} (m
+   * values); they meet {@code b} at {@code b0} then {@code d} at {@code d0} (position 0), and
+   * {@code b} at {@code b1} then {@code d} at {@code d1} (position 1); {@code out[2 * j + p]} is
+   * row {@code j} against position {@code p}. Eight independent chains keep the FMA units busy;
+   * {@code tmp} holds sixteen floats.
+   */
+  static void tile16(
+      float[] a, int[] ao, float[] b, int b0, int b1, int n, float[] c, int[] co, float[] d, int d0, int d1, int m,
+      float[] out, float[] tmp) {
+    FloatVector s00 = FloatVector.zero(F16), s01 = s00, s10 = s00, s11 = s00;
+    FloatVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+    int i;
+    for (i = 0; i + 16 <= n; i += 16) {
+      FloatVector x = FloatVector.fromArray(F16, b, b0 + i);
+      FloatVector y = FloatVector.fromArray(F16, b, b1 + i);
+      FloatVector q0 = FloatVector.fromArray(F16, a, ao[0] + i);
+      s00 = q0.fma(x, s00);
+      s01 = q0.fma(y, s01);
+      FloatVector q1 = FloatVector.fromArray(F16, a, ao[1] + i);
+      s10 = q1.fma(x, s10);
+      s11 = q1.fma(y, s11);
+      FloatVector q2 = FloatVector.fromArray(F16, a, ao[2] + i);
+      s20 = q2.fma(x, s20);
+      s21 = q2.fma(y, s21);
+      FloatVector q3 = FloatVector.fromArray(F16, a, ao[3] + i);
+      s30 = q3.fma(x, s30);
+      s31 = q3.fma(y, s31);
+    }
+    if (i < n) {
+      // remaining entries: masked lanes load zeros, and fma(0, 0, acc) is acc
+      VectorMask<Float> k = F16.indexInRange(i, n);
+      FloatVector x = FloatVector.fromArray(F16, b, b0 + i, k);
+      FloatVector y = FloatVector.fromArray(F16, b, b1 + i, k);
+      FloatVector q0 = FloatVector.fromArray(F16, a, ao[0] + i, k);
+      s00 = q0.fma(x, s00);
+      s01 = q0.fma(y, s01);
+      FloatVector q1 = FloatVector.fromArray(F16, a, ao[1] + i, k);
+      s10 = q1.fma(x, s10);
+      s11 = q1.fma(y, s11);
+      FloatVector q2 = FloatVector.fromArray(F16, a, ao[2] + i, k);
+      s20 = q2.fma(x, s20);
+      s21 = q2.fma(y, s21);
+      FloatVector q3 = FloatVector.fromArray(F16, a, ao[3] + i, k);
+      s30 = q3.fma(x, s30);
+      s31 = q3.fma(y, s31);
+    }
+    for (i = 0; i + 16 <= m; i += 16) {
+      FloatVector x = FloatVector.fromArray(F16, d, d0 + i);
+      FloatVector y = FloatVector.fromArray(F16, d, d1 + i);
+      FloatVector q0 = FloatVector.fromArray(F16, c, co[0] + i);
+      s00 = q0.fma(x, s00);
+      s01 = q0.fma(y, s01);
+      FloatVector q1 = FloatVector.fromArray(F16, c, co[1] + i);
+      s10 = q1.fma(x, s10);
+      s11 = q1.fma(y, s11);
+      FloatVector q2 = FloatVector.fromArray(F16, c, co[2] + i);
+      s20 = q2.fma(x, s20);
+      s21 = q2.fma(y, s21);
+      FloatVector q3 = FloatVector.fromArray(F16, c, co[3] + i);
+      s30 = q3.fma(x, s30);
+      s31 = q3.fma(y, s31);
+    }
+    if (i < m) {
+      // remaining entries: masked lanes load zeros, and fma(0, 0, acc) is acc
+      VectorMask<Float> k = F16.indexInRange(i, m);
+      FloatVector x = FloatVector.fromArray(F16, d, d0 + i, k);
+      FloatVector y = FloatVector.fromArray(F16, d, d1 + i, k);
+      FloatVector q0 = FloatVector.fromArray(F16, c, co[0] + i, k);
+      s00 = q0.fma(x, s00);
+      s01 = q0.fma(y, s01);
+      FloatVector q1 = FloatVector.fromArray(F16, c, co[1] + i, k);
+      s10 = q1.fma(x, s10);
+      s11 = q1.fma(y, s11);
+      FloatVector q2 = FloatVector.fromArray(F16, c, co[2] + i, k);
+      s20 = q2.fma(x, s20);
+      s21 = q2.fma(y, s21);
+      FloatVector q3 = FloatVector.fromArray(F16, c, co[3] + i, k);
+      s30 = q3.fma(x, s30);
+      s31 = q3.fma(y, s31);
+    }
+    out[0] = tree16(s00, tmp);
+    out[1] = tree16(s01, tmp);
+    out[2] = tree16(s10, tmp);
+    out[3] = tree16(s11, tmp);
+    out[4] = tree16(s20, tmp);
+    out[5] = tree16(s21, tmp);
+    out[6] = tree16(s30, tmp);
+    out[7] = tree16(s31, tmp);
+  }
+
+  /**
+   * Four two-segment dot products at once on 256-bit vectors (each sixteen lanes in two halves),
+   * in {@link #scalar}'s order: row {@code j} ({@code a} at {@code ao[j]}, then {@code c} at {@code
+   * co[j]}) against {@code b} at {@code b0} then {@code d} at {@code d0}; {@code out[2 * j]} is row
+   * {@code j}'s; {@code tmp} holds sixteen floats.
+   */
+  static void tile8(
+      float[] a, int[] ao, float[] b, int b0, int n, float[] c, int[] co, float[] d, int d0, int m, float[] out,
+      float[] tmp) {
+    FloatVector l0 = FloatVector.zero(F8), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0;
+    int i;
+    for (i = 0; i + 16 <= n; i += 16) {
+      FloatVector xl = FloatVector.fromArray(F8, b, b0 + i);
+      FloatVector xh = FloatVector.fromArray(F8, b, b0 + i + 8);
+      l0 = FloatVector.fromArray(F8, a, ao[0] + i).fma(xl, l0);
+      h0 = FloatVector.fromArray(F8, a, ao[0] + i + 8).fma(xh, h0);
+      l1 = FloatVector.fromArray(F8, a, ao[1] + i).fma(xl, l1);
+      h1 = FloatVector.fromArray(F8, a, ao[1] + i + 8).fma(xh, h1);
+      l2 = FloatVector.fromArray(F8, a, ao[2] + i).fma(xl, l2);
+      h2 = FloatVector.fromArray(F8, a, ao[2] + i + 8).fma(xh, h2);
+      l3 = FloatVector.fromArray(F8, a, ao[3] + i).fma(xl, l3);
+      h3 = FloatVector.fromArray(F8, a, ao[3] + i + 8).fma(xh, h3);
+    }
+    if (i < n) {
+      VectorMask<Float> k = F8.indexInRange(i, n);
+      VectorMask<Float> kh = F8.indexInRange(i + 8, n);
+      FloatVector xl = FloatVector.fromArray(F8, b, b0 + i, k);
+      FloatVector xh = FloatVector.fromArray(F8, b, b0 + i + 8, kh);
+      l0 = FloatVector.fromArray(F8, a, ao[0] + i, k).fma(xl, l0);
+      h0 = FloatVector.fromArray(F8, a, ao[0] + i + 8, kh).fma(xh, h0);
+      l1 = FloatVector.fromArray(F8, a, ao[1] + i, k).fma(xl, l1);
+      h1 = FloatVector.fromArray(F8, a, ao[1] + i + 8, kh).fma(xh, h1);
+      l2 = FloatVector.fromArray(F8, a, ao[2] + i, k).fma(xl, l2);
+      h2 = FloatVector.fromArray(F8, a, ao[2] + i + 8, kh).fma(xh, h2);
+      l3 = FloatVector.fromArray(F8, a, ao[3] + i, k).fma(xl, l3);
+      h3 = FloatVector.fromArray(F8, a, ao[3] + i + 8, kh).fma(xh, h3);
+    }
+    for (i = 0; i + 16 <= m; i += 16) {
+      FloatVector xl = FloatVector.fromArray(F8, d, d0 + i);
+      FloatVector xh = FloatVector.fromArray(F8, d, d0 + i + 8);
+      l0 = FloatVector.fromArray(F8, c, co[0] + i).fma(xl, l0);
+      h0 = FloatVector.fromArray(F8, c, co[0] + i + 8).fma(xh, h0);
+      l1 = FloatVector.fromArray(F8, c, co[1] + i).fma(xl, l1);
+      h1 = FloatVector.fromArray(F8, c, co[1] + i + 8).fma(xh, h1);
+      l2 = FloatVector.fromArray(F8, c, co[2] + i).fma(xl, l2);
+      h2 = FloatVector.fromArray(F8, c, co[2] + i + 8).fma(xh, h2);
+      l3 = FloatVector.fromArray(F8, c, co[3] + i).fma(xl, l3);
+      h3 = FloatVector.fromArray(F8, c, co[3] + i + 8).fma(xh, h3);
+    }
+    if (i < m) {
+      VectorMask<Float> k = F8.indexInRange(i, m);
+      VectorMask<Float> kh = F8.indexInRange(i + 8, m);
+      FloatVector xl = FloatVector.fromArray(F8, d, d0 + i, k);
+      FloatVector xh = FloatVector.fromArray(F8, d, d0 + i + 8, kh);
+      l0 = FloatVector.fromArray(F8, c, co[0] + i, k).fma(xl, l0);
+      h0 = FloatVector.fromArray(F8, c, co[0] + i + 8, kh).fma(xh, h0);
+      l1 = FloatVector.fromArray(F8, c, co[1] + i, k).fma(xl, l1);
+      h1 = FloatVector.fromArray(F8, c, co[1] + i + 8, kh).fma(xh, h1);
+      l2 = FloatVector.fromArray(F8, c, co[2] + i, k).fma(xl, l2);
+      h2 = FloatVector.fromArray(F8, c, co[2] + i + 8, kh).fma(xh, h2);
+      l3 = FloatVector.fromArray(F8, c, co[3] + i, k).fma(xl, l3);
+      h3 = FloatVector.fromArray(F8, c, co[3] + i + 8, kh).fma(xh, h3);
+    }
+    out[0] = tree8(l0.add(h0), tmp);
+    out[2] = tree8(l1.add(h1), tmp);
+    out[4] = tree8(l2.add(h2), tmp);
+    out[6] = tree8(l3.add(h3), tmp);
+  }
+
+  /**
+   * The tree of sixteen lanes {@code l}: {@code w[j] = l[j] + l[j + 8]}, then {@code ((w0 + w4) +
+   * (w2 + w6)) + ((w1 + w5) + (w3 + w7))}. Through an array: the Vector API's lane shuffles
+   * ({@code slice}) are not intrinsified by every JDK and cost more than these fifteen adds.
+   */
+  private static float tree16(FloatVector lanes, float[] tmp) {
+    lanes.intoArray(tmp, 0);
+    return tree(tmp[0] + tmp[8], tmp[1] + tmp[9], tmp[2] + tmp[10], tmp[3] + tmp[11], tmp[4] + tmp[12],
+        tmp[5] + tmp[13], tmp[6] + tmp[14], tmp[7] + tmp[15]);
+  }
+
+  /** {@link #tree16} of two halves: lanes 0-7 and 8-15 already added lane-wise in {@code w}. */
+  private static float tree8(FloatVector w, float[] tmp) {
+    w.intoArray(tmp, 0);
+    return tree(tmp[0], tmp[1], tmp[2], tmp[3], tmp[4], tmp[5], tmp[6], tmp[7]);
+  }
+
+  private static float tree(float w0, float w1, float w2, float w3, float w4, float w5, float w6, float w7) {
+    return ((w0 + w4) + (w2 + w6)) + ((w1 + w5) + (w3 + w7));
+  }
+}

@@ -1,0 +1,159 @@
+package io.moeflink.engine.kernel;
+
+import static io.moeflink.engine.kernel.Lanes.F;
+import static io.moeflink.engine.kernel.Lanes.L;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code y = W x} on {@link RowBlocks}, as a packed GEMM: for each block of 32 output rows and
+ * each run of {@link #KC} columns, the weights are copied into a per-thread array and widened to
+ * F32 once ({@code (KC, 32)}, in L1), then register tiles of up to four tokens x 32 rows
+ * accumulate them with broadcast fused multiply-adds ({@link Tiles16}, {@link Tiles8}).
+ *
+ * <p>The order is the contract ({@code KernelBackend}): every output element is one chain of fused
+ * multiply-adds over the columns in ascending order, {@code acc = fma(w[r][c], x[c], acc)} from
+ * {@code acc = 0}. A tile keeps its accumulators in registers for a run of columns and in {@code y}
+ * between runs, exactly; so the bits depend on neither the token count nor the tiling, the
+ * threads, the vector width or the JDK, and the scalar reference computes the same chain.
+ */
+final class RowBlockMatmul {
+  /** Columns staged at a time: a block of 32 rows x 256 columns is 32 KiB of F32. */
+  static final int KC = 256;
+
+  private static final int ROWS = RowBlocks.ROWS;
+  private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+  private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+  private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+  private static final int FP8_MASK = 0x87F00000; // sign and the seven magnitude bits, after << 20
+
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  private RowBlockMatmul() {}
+
+  /** One thread's staging and widening arrays. */
+  private static final class Scratch {
+    final byte[] bytes = new byte[KC * ROWS];
+    final short[] shorts = new short[KC * ROWS];
+    final float[] weights = new float[KC * ROWS]; // (KC, 32) F32
+    float[] partial = new float[0]; // (tokens, 32) for the last, partial block
+
+    float[] partial(int floats) {
+      if (partial.length < floats) {
+        partial = new float[floats];
+      }
+      return partial;
+    }
+  }
+
+  /** Whether the tiles fit this machine's vectors (16 or 8 float lanes); else the scalar chain runs. */
+  static boolean supported() {
+    return L == 16 || L == 8;
+  }
+
+  /**
+   * Rows blocks {@code [b0, b1)} of {@code y[t][r] = sum_c W[r][c] x[t][c]}.
+   *
+   * @param x (tokens, cols)
+   * @param y (tokens, rows)
+   */
+  static void blocks(RowBlocks w, float[] x, int tokens, float[] y, int b0, int b1) {
+    Scratch s = SCRATCH.get();
+    int cols = w.cols();
+    int rows = w.rows();
+    for (int block = b0; block < b1; block++) {
+      int valid = Math.min(ROWS, rows - block * ROWS);
+      float[] out = valid == ROWS ? y : s.partial(tokens * ROWS);
+      int base = valid == ROWS ? block * ROWS : 0;
+      int stride = valid == ROWS ? rows : ROWS;
+      for (int c0 = 0; c0 < cols; c0 += KC) {
+        int kc = Math.min(KC, cols - c0);
+        widen(w, block, c0, kc, s);
+        tiles(s.weights, kc, x, c0, cols, tokens, out, base, stride, c0 == 0);
+      }
+      if (valid < ROWS) {
+        for (int t = 0; t < tokens; t++) {
+          System.arraycopy(out, t * ROWS, y, t * rows + block * ROWS, valid);
+        }
+      }
+    }
+  }
+
+  /** Every token against one staged run: groups of four (or three) tokens, then the rest. */
+  private static void tiles(
+      float[] b, int kc, float[] x, int c0, int cols, int tokens, float[] y, int base, int stride, boolean first) {
+    int t = 0;
+    if (L == 16) {
+      for (; t + 4 <= tokens; t += 4) {
+        Tiles16.t4(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
+      }
+      switch (tokens - t) {
+        case 3 -> Tiles16.t3(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
+        case 2 -> Tiles16.t2(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
+        case 1 -> Tiles16.t1(b, kc, x, t * cols + c0, y, t * stride + base, first);
+        default -> { }
+      }
+    } else {
+      for (; t + 3 <= tokens; t += 3) {
+        Tiles8.t3(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
+      }
+      switch (tokens - t) {
+        case 2 -> Tiles8.t2(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
+        case 1 -> Tiles8.t1(b, kc, x, t * cols + c0, y, t * stride + base, first);
+        default -> { }
+      }
+    }
+  }
+
+  /** Stages columns {@code [c0, c0 + n)} of a block and widens them to F32 in {@code s.weights}. */
+  private static void widen(RowBlocks w, int block, int c0, int n, Scratch s) {
+    float[] out = s.weights;
+    int count = n * ROWS;
+    switch (w.dtype()) {
+      case F32 -> w.stage(block, c0, n, out);
+      case BF16 -> {
+        short[] in = s.shorts;
+        w.stage(block, c0, n, in);
+        for (int i = 0; i < count; i += L) {
+          IntVector wide = (IntVector) ShortVector.fromArray(S, in, i).convertShape(VectorOperators.S2I, I, 0);
+          wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
+        }
+      }
+      case F8_E4M3 -> {
+        byte[] in = s.bytes;
+        w.stage(block, c0, n, in);
+        float[] scales = w.scales();
+        for (int c = 0; c < n; c++) {
+          int scaleAt = w.scaleOffset(block, (c0 + c) / WeightMatrix.FP8_BLOCK);
+          for (int lane = 0; lane < ROWS; lane += L) {
+            int i = c * ROWS + lane;
+            IntVector codes = (IntVector) ByteVector.fromArray(B, in, i).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector value = codes.lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats();
+            value.mul(FloatVector.fromArray(F, scales, scaleAt + lane)).intoArray(out, i);
+          }
+        }
+      }
+    }
+  }
+
+  /** The same chain without vectors, for machines whose vectors the tiles do not cover. */
+  static void blocksScalar(RowBlocks w, float[] x, int tokens, float[] y, int b0, int b1) {
+    int cols = w.cols();
+    int rows = w.rows();
+    for (int r = b0 * ROWS; r < Math.min(rows, b1 * ROWS); r++) {
+      for (int t = 0; t < tokens; t++) {
+        float acc = 0f;
+        for (int c = 0; c < cols; c++) {
+          acc = Math.fma(w.get(r, c), x[t * cols + c], acc);
+        }
+        y[t * rows + r] = acc;
+      }
+    }
+  }
+}

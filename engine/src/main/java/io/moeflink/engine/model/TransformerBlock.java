@@ -1,0 +1,58 @@
+package io.moeflink.engine.model;
+
+import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.checkpoint.TensorNames;
+import io.moeflink.engine.config.ModelConfig;
+import io.moeflink.engine.kernel.CacheRows;
+import io.moeflink.engine.kernel.KernelBackend;
+
+/**
+ * One transformer block, as DeepSeek's {@code Block}: {@code x = x + attn(attn_norm(x))}, then
+ * {@code x = x + ffn(ffn_norm(x))}, where the feed-forward is an {@link Mlp} in the first {@code
+ * first_k_dense_replace} layers and a {@link MixtureOfExperts} after.
+ */
+final class TransformerBlock {
+  private final RmsNorm attentionNorm; // (D)
+  private final MultiHeadLatentAttention attention;
+  private final RmsNorm ffnNorm; // (D)
+  private final FeedForward feedForward;
+
+  private TransformerBlock(
+      RmsNorm attentionNorm, MultiHeadLatentAttention attention, RmsNorm ffnNorm, FeedForward feedForward) {
+    this.attentionNorm = attentionNorm;
+    this.attention = attention;
+    this.ffnNorm = ffnNorm;
+    this.feedForward = feedForward;
+  }
+
+  static TransformerBlock load(Checkpoint ck, ModelConfig c, int layer) {
+    String p = TensorNames.layer(layer);
+    RmsNorm attnNorm = RmsNorm.load(ck, p + "input_layernorm.weight", c.hiddenSize(), c.rmsNormEps());
+    RmsNorm ffnNorm = RmsNorm.load(ck, p + "post_attention_layernorm.weight", c.hiddenSize(), c.rmsNormEps());
+    FeedForward ffn = c.isMoeLayer(layer)
+        ? MixtureOfExperts.load(ck, c, layer)
+        : Mlp.load(ck, p + "mlp.", c.hiddenSize(), c.intermediateSize());
+    return new TransformerBlock(attnNorm, MultiHeadLatentAttention.load(ck, c, layer), ffnNorm, ffn);
+  }
+
+  /**
+   * The block's first half and the feed-forward's input: {@code x = x + attn(attn_norm(x))}, then
+   * {@code b.normed = ffn_norm(x)}.
+   */
+  void attend(KernelBackend k, PassBuffers b, CacheRows cache) {
+    int n = b.rows();
+    attentionNorm.apply(k, b.hidden, n, b.normed);
+    attention.forward(k, b, cache);
+    k.add(b.hidden, b.attnOut, n * attentionNorm.dim());
+    ffnNorm.apply(k, b.hidden, n, b.normed);
+  }
+
+  FeedForward feedForward() {
+    return feedForward;
+  }
+
+  /** Bytes of weights one decode step reads in this block, routed experts excluded. */
+  long bytes() {
+    return attention.bytes() + feedForward.bytes();
+  }
+}

@@ -1,0 +1,137 @@
+package io.moeflink.workbench.modelgen;
+
+import io.moeflink.workbench.modelgen.WeightSpec.Storage;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every weight of a DeepSeek-V3 checkpoint of a given shape and format, in the order real
+ * checkpoints store them: embedding, then per layer its norms, attention ({@code self_attn}) and
+ * MLP or mixture of experts ({@code mlp}), then the final norm and the LM head.
+ *
+ * <p>The initial scales keep activations sane through many layers without any training: every
+ * projection is drawn with {@code std = 1/sqrt(fan_in)}, so a unit-RMS input gives a unit-RMS
+ * output; norm weights sit around 1; the embedding is N(0, 1) (each block re-normalises it); the
+ * router's logits then spread with unit variance, so sigmoid scores differ per token and many
+ * experts get chosen, and the small router bias shifts selection without dominating it.
+ */
+record CheckpointPlan(List<WeightSpec> weights) {
+
+  private static final float NORM_MEAN = 1f;
+  private static final float NORM_STD = 0.05f;
+  private static final float EMBEDDING_STD = 1f;
+  private static final float ROUTER_BIAS_STD = 0.05f;
+
+  CheckpointPlan {
+    weights = List.copyOf(weights);
+  }
+
+  static CheckpointPlan of(ModelShape shape, WeightFormat format) {
+    return new Builder(shape, format).build();
+  }
+
+  /** Elements of all weights; FP8 scales are not parameters. */
+  long parameterCount() {
+    long count = 0;
+    for (WeightSpec weight : weights) {
+      count = Math.addExact(count, weight.elements());
+    }
+    return count;
+  }
+
+  /** Collects the weights layer by layer. */
+  private static final class Builder {
+    private final ModelShape shape;
+    private final Storage projectionStorage;
+    private final List<WeightSpec> weights = new ArrayList<>();
+
+    Builder(ModelShape shape, WeightFormat format) {
+      this.shape = shape;
+      this.projectionStorage = format == WeightFormat.FP8 ? Storage.FP8_BLOCKS : Storage.BF16;
+    }
+
+    CheckpointPlan build() {
+      int d = shape.hiddenSize();
+      add("model.embed_tokens.weight", Storage.BF16, 0, EMBEDDING_STD, shape.vocabSize(), d);
+      for (int layer = 0; layer < shape.numHiddenLayers(); layer++) {
+        String prefix = "model.layers." + layer + ".";
+        norm(prefix + "input_layernorm.weight", d);
+        attention(prefix + "self_attn.");
+        norm(prefix + "post_attention_layernorm.weight", d);
+        if (layer < shape.firstKDenseReplace()) {
+          mlp(prefix + "mlp.", shape.intermediateSize());
+        } else {
+          mixtureOfExperts(prefix + "mlp.");
+        }
+      }
+      norm("model.norm.weight", d);
+      add("lm_head.weight", Storage.BF16, 0, fanInStd(d), shape.vocabSize(), d);
+      return new CheckpointPlan(weights);
+    }
+
+    /** Multi-head latent attention: low-rank query (or plain q_proj) and a shared KV latent. */
+    private void attention(String prefix) {
+      int d = shape.hiddenSize();
+      int heads = shape.numAttentionHeads();
+      int qHeadDim = shape.qkNopeHeadDim() + shape.qkRopeHeadDim();
+      int kvHeadDim = shape.qkNopeHeadDim() + shape.vHeadDim();
+      if (shape.hasQueryLora()) {
+        projection(prefix + "q_a_proj.weight", shape.qLoraRank(), d);
+        norm(prefix + "q_a_layernorm.weight", shape.qLoraRank());
+        projection(
+            prefix + "q_b_proj.weight", Math.multiplyExact(heads, qHeadDim), shape.qLoraRank());
+      } else {
+        projection(prefix + "q_proj.weight", Math.multiplyExact(heads, qHeadDim), d);
+      }
+      // Output is [latent r_kv | k_pe dr]; only the latent is normed.
+      projection(
+          prefix + "kv_a_proj_with_mqa.weight", shape.kvLoraRank() + shape.qkRopeHeadDim(), d);
+      norm(prefix + "kv_a_layernorm.weight", shape.kvLoraRank());
+      projection(
+          prefix + "kv_b_proj.weight", Math.multiplyExact(heads, kvHeadDim), shape.kvLoraRank());
+      projection(prefix + "o_proj.weight", d, Math.multiplyExact(heads, shape.vHeadDim()));
+    }
+
+    /** Router, its selection bias, routed experts, then the shared experts as one wide MLP. */
+    private void mixtureOfExperts(String prefix) {
+      int d = shape.hiddenSize();
+      int experts = shape.nRoutedExperts();
+      // The router is never quantised: real checkpoints keep it BF16 and its bias F32.
+      add(prefix + "gate.weight", Storage.BF16, 0, fanInStd(d), experts, d);
+      add(prefix + "gate.e_score_correction_bias", Storage.F32, 0, ROUTER_BIAS_STD, experts);
+      for (int e = 0; e < experts; e++) {
+        mlp(prefix + "experts." + e + ".", shape.moeIntermediateSize());
+      }
+      mlp(
+          prefix + "shared_experts.",
+          Math.multiplyExact(shape.moeIntermediateSize(), shape.nSharedExperts()));
+    }
+
+    private void mlp(String prefix, int intermediate) {
+      int d = shape.hiddenSize();
+      projection(prefix + "gate_proj.weight", intermediate, d);
+      projection(prefix + "up_proj.weight", intermediate, d);
+      projection(prefix + "down_proj.weight", d, intermediate);
+    }
+
+    private void projection(String name, int out, int in) {
+      add(name, projectionStorage, 0, fanInStd(in), out, in);
+    }
+
+    private void norm(String name, int size) {
+      add(name, Storage.BF16, NORM_MEAN, NORM_STD, size);
+    }
+
+    private void add(String name, Storage storage, float mean, float std, long... dims) {
+      List<Long> dimList = new ArrayList<>();
+      for (long dim : dims) {
+        dimList.add(dim);
+      }
+      weights.add(new WeightSpec(name, dimList, storage, mean, std));
+    }
+
+    private static float fanInStd(int fanIn) {
+      return (float) (1 / Math.sqrt(fanIn));
+    }
+  }
+}
