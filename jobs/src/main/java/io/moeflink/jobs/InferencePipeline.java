@@ -15,9 +15,7 @@ import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.DeadLetter;
 import io.moeflink.schemas.InferenceRequest;
 import java.util.function.UnaryOperator;
-import java.time.Duration;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
@@ -61,7 +59,14 @@ public final class InferencePipeline {
   /**
    * Job configuration from the options: aligned exactly-once checkpoints (Flink refuses unaligned
    * ones with the loop's custom partitioners), retained on cancellation so that a crashed run can
-   * resume, and a bounded restart strategy.
+   * resume.
+   *
+   * <p>No restart strategy: the cluster's {@code restart-strategy.type} applies when it sets one,
+   * and otherwise Flink's default for checkpointed jobs, exponential delay (1 s, x1.5 per attempt up
+   * to 1 min, reset after an hour without failures, unlimited attempts). A lost TaskManager costs
+   * a few attempts (until the JobManager notices the loss and a replacement registers) and never
+   * exhausts it. A fixed number of attempts did: it ran out in about the time the JobManager takes
+   * to declare a TaskManager dead.
    */
   public static Configuration configuration(GenerationOptions g) {
     Configuration c = new Configuration();
@@ -73,9 +78,6 @@ public final class InferencePipeline {
       c.setString("execution.checkpointing.storage", "filesystem");
       c.setString("execution.checkpointing.dir", asUri(g.checkpointDir));
     }
-    c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-    c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 10);
-    c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
     c.setString("parallelism.default", String.valueOf(g.parallelism));
     return c;
   }

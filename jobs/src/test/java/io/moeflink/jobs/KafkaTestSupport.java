@@ -1,14 +1,21 @@
 package io.moeflink.jobs;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.moeflink.connectors.codec.AvroMessages;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.Timings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -73,6 +80,22 @@ final class KafkaTestSupport {
         n += consumer.poll(Duration.ofMillis(50)).count();
       }
       return n;
+    }
+  }
+
+  /** Completions by id, their bytes without timings; fails on a duplicate id. */
+  static Map<String, byte[]> contentById(List<Completion> completions) {
+    Map<String, byte[]> out = new HashMap<>();
+    for (Completion c : completions) {
+      assertThat(out.put(c.getId(), contentBytes(c))).as("duplicate completion %s", c.getId()).isNull();
+    }
+    return out;
+  }
+
+  /** Creates {@code topic} with replication factor 1. */
+  static void createTopic(String bootstrap, String topic, int partitions) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
     }
   }
 

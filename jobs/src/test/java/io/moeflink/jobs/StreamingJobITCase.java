@@ -6,7 +6,6 @@ import io.moeflink.connectors.codec.AvroMessages;
 import io.moeflink.connectors.kafka.EmbeddedKafka;
 import io.moeflink.workbench.modelgen.ModelGenerator;
 import io.moeflink.workbench.modelgen.ModelPreset;
-import io.moeflink.schemas.ChatMessage;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.DeadLetter;
 import io.moeflink.schemas.DeadLetterReason;
@@ -19,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -102,34 +100,6 @@ class StreamingJobITCase {
     return StreamExecutionEnvironment.getExecutionEnvironment(InferencePipeline.configuration(o.generation));
   }
 
-  /** Requests whose lengths differ a lot, so that some are in flight when others finish. */
-  private static List<InferenceRequest> longRequests(int n) {
-    List<InferenceRequest> list = new ArrayList<>();
-    for (InferenceRequest r : goodRequests(n)) {
-      int i = Integer.parseInt(r.getId().substring(1));
-      r.getSampling().setMaxTokens(4 + 5 * i);
-      list.add(r);
-    }
-    return list;
-  }
-
-  private static List<InferenceRequest> goodRequests(int n) {
-    List<InferenceRequest> list = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      InferenceRequest.Builder b = InferenceRequest.newBuilder().setId(String.format("r%02d", i))
-          .setMetadata(Map.of("i", String.valueOf(i)));
-      switch (i % 3) {
-        case 0 -> b.setPrompt("Request number " + i + " says hello");
-        case 1 -> b.setMessages(List.of(new ChatMessage("user", "Tell me about expert " + i)));
-        default -> b.setPromptTokenIds(List.of(0, 100 + i, 2000 + i, 30000 + i));
-      }
-      b.setSampling(SamplingParams.newBuilder().setMaxTokens(6 + i % 7)
-          .setTemperature(i % 2 == 0 ? 0f : 0.8f).setSeed((long) i).build());
-      list.add(b.build());
-    }
-    return list;
-  }
-
   private static void publish(Topics t, List<InferenceRequest> requests) {
     KafkaTestSupport.publish(kafka.bootstrapServers(), t.requests,
         requests.stream().map(AvroMessages::encode).toList(), requests.stream().map(InferenceRequest::getId).toList());
@@ -139,25 +109,17 @@ class StreamingJobITCase {
     return KafkaTestSupport.readAll(kafka.bootstrapServers(), t.completions, isolation).stream().map(r -> (Completion) r).toList();
   }
 
-  private static Map<String, byte[]> contentById(List<Completion> completions) {
-    Map<String, byte[]> out = new HashMap<>();
-    for (Completion c : completions) {
-      assertThat(out.put(c.getId(), KafkaTestSupport.contentBytes(c))).as("duplicate completion %s", c.getId()).isNull();
-    }
-    return out;
-  }
-
   private static Map<String, byte[]> reference;
 
   /** A failure-free run of the recovery requests (computed once). */
   private static synchronized Map<String, byte[]> reference() throws Exception {
     if (reference == null) {
       Topics t = Topics.fresh();
-      publish(t, longRequests(16));
+      publish(t, TestRequests.ofGrowingLength(16));
       StreamExecutionEnvironment env = environment(options(t, 2, 2));
       StreamingJob.build(env, options(t, 2, 2), UnaryOperator.identity());
       env.execute("reference");
-      reference = contentById(completions(t, "read_committed"));
+      reference = KafkaTestSupport.contentById(completions(t, "read_committed"));
       assertThat(reference).hasSize(16);
     }
     return reference;
@@ -166,7 +128,7 @@ class StreamingJobITCase {
   @Test
   void turnsEveryRecordIntoExactlyOneCompletionOrDeadLetter() throws Exception {
     Topics t = Topics.fresh();
-    List<InferenceRequest> good = goodRequests(7);
+    List<InferenceRequest> good = TestRequests.good(7);
     publish(t, good);
     InferenceRequest unknownModel = InferenceRequest.newBuilder().setId("unknown-model").setModel("gpt-9").setPrompt("hi").build();
     InferenceRequest tooLong = InferenceRequest.newBuilder().setId("too-long").setPrompt("x")
@@ -250,14 +212,14 @@ class StreamingJobITCase {
   void recoversFromRepeatedFailuresExactlyOnceWithIdenticalCompletions() throws Exception {
     Map<String, byte[]> expected = reference();
     Topics t = Topics.fresh();
-    publish(t, longRequests(16));
+    publish(t, TestRequests.ofGrowingLength(16));
     // --bootstrap wins over the file's bootstrap.servers, in the source and both sinks (nothing listens on port 1).
     StreamingJobOptions o = options(t, 2, 2, "--bootstrap", kafka.bootstrapServers(), "--kafka-properties", clientProperties("127.0.0.1:1"));
     StreamExecutionEnvironment env = environment(o);
     StreamingJob.build(env, o, completions -> completions.map(new FailAfter(), completions.getType()).name("failure injector"));
     env.execute("streaming job with failures");
 
-    Map<String, byte[]> committed = contentById(completions(t, "read_committed"));
+    Map<String, byte[]> committed = KafkaTestSupport.contentById(completions(t, "read_committed"));
     assertThat(committed.keySet()).isEqualTo(expected.keySet());
     for (String id : expected.keySet()) {
       assertThat(committed.get(id)).as("completion %s after recovery", id).isEqualTo(expected.get(id));
@@ -270,7 +232,7 @@ class StreamingJobITCase {
   void restoresWithAnotherParallelismAndFinishesIdentically(@TempDir Path savepoints) throws Exception {
     Map<String, byte[]> expected = reference();
     Topics t = Topics.fresh();
-    publish(t, longRequests(16));
+    publish(t, TestRequests.ofGrowingLength(16));
     StreamingJobOptions o = options(t, 2, 2);
     o.bounded = false; // stop-with-savepoint, then continue elsewhere
     StreamExecutionEnvironment env = environment(o);
@@ -297,7 +259,7 @@ class StreamingJobITCase {
       Thread.sleep(200);
     }
     resumed.cancel().get();
-    Map<String, byte[]> committed = contentById(completions(t, "read_committed"));
+    Map<String, byte[]> committed = KafkaTestSupport.contentById(completions(t, "read_committed"));
     assertThat(committed.keySet()).isEqualTo(expected.keySet());
     for (String id : expected.keySet()) {
       assertThat(committed.get(id)).as("completion %s after the rescaled restore", id).isEqualTo(expected.get(id));

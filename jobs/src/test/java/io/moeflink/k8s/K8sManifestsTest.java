@@ -283,8 +283,12 @@ class K8sManifestsTest {
         assertThat(volume.at("/persistentVolumeClaim/claimName").asText()).as(key).isEqualTo("moe-flink-state");
       }
       assertThat(deployment.at("/spec/job/upgradeMode").asText()).isIn("savepoint", "last-state");
-      // The job sets its own restart strategy (InferencePipeline.configuration); these would be ignored.
-      assertThat(config.keySet()).as(id(deployment)).noneMatch(key -> key.startsWith("restart-strategy"));
+      // The job leaves the restart strategy to the cluster (InferencePipeline.configuration): exponential
+      // delay without an attempt limit, so that a lost TaskManager pod never fails the job.
+      assertThat(config).as(id(deployment)).containsEntry("restart-strategy.type", "exponential-delay")
+          .containsEntry("restart-strategy.exponential-delay.attempts-before-reset-backoff", String.valueOf(Integer.MAX_VALUE));
+      // Slots spread over the TaskManagers, not packed onto the first.
+      assertThat(config).as(id(deployment)).containsEntry("taskmanager.load-balance.mode", "SLOTS");
       checkpointDirs.add(checkpoints);
     }
     assertThat(checkpointDirs).doesNotHaveDuplicates();
