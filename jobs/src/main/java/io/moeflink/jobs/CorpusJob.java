@@ -6,6 +6,11 @@ import io.moeflink.connectors.RequestDecoder;
 import io.moeflink.connectors.files.CompletionFileFormat;
 import io.moeflink.connectors.files.CorpusFiles;
 import io.moeflink.connectors.files.CorpusFormat;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -39,7 +44,7 @@ public final class CorpusJob {
 
   /** Adds the job to {@code env}; {@code runId} names its progress on the {@link ProgressBoard}. */
   public static void build(StreamExecutionEnvironment env, CorpusJobOptions o, String runId) {
-    CorpusFormat input = o.input.endsWith(".avro") ? CorpusFormat.AVRO : CorpusFormat.JSONL;
+    CorpusFormat input = inputFormat(o.input);
     RequestDecoder decoder = CorpusFiles.decoder(input).build();
     // The source runs with the generation's parallelism so that it chains into it: a generation
     // subtask then takes records straight from the reader, with no network buffers between them
@@ -54,6 +59,30 @@ public final class CorpusJob {
         .sinkTo(CorpusFiles.completionSink(o.output, outputFormat(o.format))).name("completion files").uid("completion-files");
     out.deadLetters().map(new CountProgress<>(runId), Contracts.deadLetters()).name("dead-letter progress").uid("dead-letter-progress")
         .sinkTo(CorpusFiles.deadLetterSink(deadLetters)).name("dead-letter files").uid("dead-letter-files");
+  }
+
+  /**
+   * Avro when {@code input} names Avro files: a file or glob ending in {@code .avro}, or a local
+   * directory whose files all do; JSONL otherwise. A directory mixing the two is a usage error.
+   */
+  static CorpusFormat inputFormat(String input) {
+    if (input.endsWith(".avro")) {
+      return CorpusFormat.AVRO;
+    }
+    if (input.contains("://") || !Files.isDirectory(Path.of(input))) {
+      return CorpusFormat.JSONL;
+    }
+    List<Path> files;
+    try {
+      files = CorpusSize.files(input);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    long avro = files.stream().filter(f -> f.getFileName().toString().endsWith(".avro")).count();
+    if (avro > 0 && avro < files.size()) {
+      throw new UsageException(input + " holds both .avro and other files; give a glob such as " + input + "/*.avro");
+    }
+    return avro > 0 ? CorpusFormat.AVRO : CorpusFormat.JSONL;
   }
 
   /** {@code --dead-letters}, or {@code OUTPUT/dead-letters}. */
