@@ -7,6 +7,7 @@ import io.moeflink.engine.generate.GenerationRequest;
 import io.moeflink.engine.generate.GenerationResult;
 import io.moeflink.engine.generate.Generator;
 import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.generate.Speculation;
 import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.jobs.BackendKindConverter;
 import io.moeflink.engine.kernel.Backends;
@@ -16,6 +17,7 @@ import io.moeflink.engine.sampling.SamplingParams;
 import io.moeflink.engine.tokenizer.ChatMessage;
 import io.moeflink.engine.tokenizer.Tokenizer;
 import io.moeflink.jobs.JobPreflight;
+import io.moeflink.jobs.SpeculationConverter;
 import io.moeflink.jobs.UsageException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -97,16 +99,20 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Kernel threads (default: available processors).")
   Integer threads;
 
+  @Option(names = "--speculative", defaultValue = "none", converter = SpeculationConverter.class,
+      description = "none, or mtp: draft with the checkpoint's MTP module (same tokens, fewer steps) (default ${DEFAULT-VALUE}).")
+  Speculation speculative;
+
   @Option(names = "--logits-out", description = "Write {\"prefill_last_logits\": [...]} (logits of the last prompt position) here.")
   Path logitsOut;
 
   @Override
   public Integer call() throws Exception {
     checkSampling();
-    JobPreflight.modelDirectory("--model", model);
+    JobPreflight.speculation(speculative, model, JobPreflight.modelDirectory("--model", model));
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     try (KernelBackend kernels = Backends.cpu(backend, nThreads);
-        Model m = Model.load(model, kernels)) {
+        Model m = Model.load(model, kernels, speculative == Speculation.MTP)) {
       Tokenizer tokenizer = Tokenizer.isPresentIn(model) ? Tokenizer.load(model) : null;
       int[] promptTokens;
       Set<Integer> stops = new HashSet<>();
@@ -148,6 +154,10 @@ final class GenerateCommand implements Callable<Integer> {
       out.put("prompt_tokens", promptTokens.length);
       out.put("completion_tokens", r.tokens().length);
       out.put("total_ms", r.totalMillis());
+      if (speculative == Speculation.MTP) {
+        out.put("drafts_proposed", generator.speculationCounts().proposed());
+        out.put("drafts_accepted", generator.speculationCounts().accepted());
+      }
       PrintWriter stdout = spec.commandLine().getOut();
       stdout.println(JSON.writeValueAsString(out));
       stdout.flush();

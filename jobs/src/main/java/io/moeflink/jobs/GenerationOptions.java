@@ -1,5 +1,6 @@
 package io.moeflink.jobs;
 
+import io.moeflink.engine.generate.Speculation;
 import io.moeflink.engine.kernel.BackendKind;
 import picocli.CommandLine.Option;
 
@@ -33,6 +34,10 @@ public final class GenerationOptions {
 
   @Option(names = "--cuda-device", defaultValue = "-1", description = "CUDA device for --backend cuda where Flink assigns no GPU resource (default: CUDA_VISIBLE_DEVICES and the subtask index).")
   public int cudaDevice;
+
+  @Option(names = "--speculative", defaultValue = "none", converter = SpeculationConverter.class,
+      description = "Speculative decoding: none, or mtp to draft with the checkpoint's MTP module (the tokens stay those of plain decoding). Default: ${DEFAULT-VALUE}.")
+  public Speculation speculative;
 
   @Option(names = "--threads", defaultValue = "1", description = "Kernel threads per operator instance (default ${DEFAULT-VALUE}).")
   public int threads;

@@ -5,6 +5,7 @@ import io.moeflink.connectors.DecodedRequests;
 import io.moeflink.connectors.RawRecord;
 import io.moeflink.connectors.RequestDecoder;
 import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.generate.Speculation;
 import io.moeflink.operators.ExpertParallelGeneration;
 import io.moeflink.operators.GenerationOutput;
 import io.moeflink.operators.GenerationTask;
@@ -44,7 +45,7 @@ public final class InferencePipeline {
         .uid("admission");
     DataStream<GenerationOutput> generated = ExpertParallelGeneration.builder()
         .model(ModelSpec.builder().modelDir(g.model).backend(g.backend).threads(g.threads).expertShards(g.expertShards)
-            .placement(g.placement).cudaDevice(g.cudaDevice).build())
+            .placement(g.placement).cudaDevice(g.cudaDevice).mtp(g.speculative == Speculation.MTP).build())
         .generationParallelism(g.parallelism)
         .limits(new SchedulerLimits(g.maxSequences, g.tokenBudget))
         .build()

@@ -1,7 +1,10 @@
 package io.moeflink.jobs;
 
 import io.moeflink.connectors.RecordFormat;
+import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.checkpoint.TensorNames;
 import io.moeflink.engine.config.ModelConfig;
+import io.moeflink.engine.generate.Speculation;
 import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.cuda.CudaAvailability;
@@ -62,6 +65,7 @@ public final class JobPreflight {
       throw new UsageException("--max-prompt-tokens is " + g.maxPromptTokens + "; give 0 (the model's context) or more");
     }
     backend(g.backend);
+    speculation(g.speculative, Path.of(g.model), config);
     if (g.placement != null && !g.placement.isBlank()) {
       try {
         ExpertPlacement.parse(config, g.expertShards, g.placement);
@@ -69,6 +73,20 @@ public final class JobPreflight {
         throw new UsageException("--placement \"" + g.placement + "\" is not a placement for " + g.expertShards
             + " expert shards: " + e.getMessage() + "; give one shard id per expert (\"0,0,1,1,...\") or per layer"
             + " (\"3:0,1,...;4:...\"), or leave --placement out for balanced runs", e);
+      }
+    }
+  }
+
+  /** {@code --speculative mtp} needs the checkpoint's MTP module (layer {@code num_hidden_layers}). */
+  public static void speculation(Speculation speculation, Path dir, ModelConfig config) throws IOException {
+    if (speculation != Speculation.MTP) {
+      return;
+    }
+    try (Checkpoint checkpoint = Checkpoint.open(dir)) {
+      String name = TensorNames.mtp(config, "eh_proj.weight");
+      if (!checkpoint.contains(name)) {
+        throw new UsageException("--speculative mtp, but " + dir + " has no MTP module (no " + name
+            + "); leave --speculative out, or use a checkpoint that ships one (num_nextn_predict_layers 1)");
       }
     }
   }

@@ -32,10 +32,11 @@ import org.slf4j.LoggerFactory;
  * @param expertShards number of expert-shard subtasks (S)
  * @param placement an {@link ExpertPlacement#parse} spec, or null for the balanced default
  * @param cudaDevice a configured CUDA device ordinal, or -1 to let the GPU resources decide
+ * @param mtp whether to load the MTP module and decode speculatively with it
  */
 public record ModelSpec(
-    String modelDir, BackendKind backend, int threads, int expertShards, String placement, int cudaDevice)
-    implements Serializable {
+    String modelDir, BackendKind backend, int threads, int expertShards, String placement, int cudaDevice,
+    boolean mtp) implements Serializable {
 
   public ModelSpec {
     if (modelDir == null || modelDir.isBlank()) {
@@ -111,6 +112,7 @@ public record ModelSpec(
     private int expertShards = 1;
     private String placement;
     private int cudaDevice = -1;
+    private boolean mtp;
 
     public Builder modelDir(String dir) {
       this.modelDir = dir;
@@ -150,8 +152,14 @@ public record ModelSpec(
       return this;
     }
 
+    /** Speculative decoding with the checkpoint's MTP module (default: off). */
+    public Builder mtp(boolean on) {
+      this.mtp = on;
+      return this;
+    }
+
     public ModelSpec build() {
-      return new ModelSpec(modelDir, backend, threads, expertShards, placement, cudaDevice);
+      return new ModelSpec(modelDir, backend, threads, expertShards, placement, cudaDevice, mtp);
     }
   }
 }

@@ -28,6 +28,9 @@ import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.BeforeAll;
+import io.moeflink.workbench.modelgen.ModelGenerator;
+import io.moeflink.workbench.modelgen.ModelPreset;
+import io.moeflink.workbench.modelgen.WeightFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,12 +66,18 @@ class ExpertParallelGenerationITCase {
   }
 
   private static List<GenerationOutput> run(List<GenerationTask> tasks, int g, int s, SchedulerLimits limits) throws Exception {
+    return run(ModelSpec.builder().modelDir(model.toString()).threads(1).expertShards(s).build(), tasks, g, limits);
+  }
+
+  private static List<GenerationOutput> run(ModelSpec spec, List<GenerationTask> tasks, int g, SchedulerLimits limits)
+      throws Exception {
+    int s = spec.expertShards();
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     DataStream<GenerationTask> source = env.fromData(GenerationTask.TYPE, tasks.toArray(new GenerationTask[0]))
         .setParallelism(1)
         .rebalance();
     DataStream<GenerationOutput> outputs = ExpertParallelGeneration.builder()
-        .model(ModelSpec.builder().modelDir(model.toString()).threads(1).expertShards(s).build())
+        .model(spec)
         .generationParallelism(g)
         .limits(limits)
         .build()
@@ -92,6 +101,22 @@ class ExpertParallelGenerationITCase {
       assertThat(o.metadata()).containsKey("n");
       assertThat(o.finishReason()).isEqualTo(GenerationOutput.LENGTH);
     }
+  }
+
+  /**
+   * Speculative decoding through the dataflow: the MTP module's layer is one more MoE layer on the
+   * shards, each verifying step sends two tokens per sequence, and the completions are the
+   * engine's plain-decoding tokens, greedy and sampled.
+   */
+  @Test
+  void completionsWithMtpDraftsAreThePlainTokens() throws Exception {
+    Path mtp = ModelGenerator.builder(ModelPreset.TINY.shape().toBuilder().vocabSize(512).build())
+        .format(WeightFormat.BF16).mtp(true).seed(5).build().writeTo(tmp.resolve("mtp")).directory();
+    List<GenerationTask> tasks = OperatorTestSupport.tasks(50, 512);
+    ModelSpec spec = ModelSpec.builder().modelDir(mtp.toString()).threads(1).expertShards(2).mtp(true).build();
+    List<GenerationOutput> outputs = run(spec, tasks, 2, new SchedulerLimits(6, 24));
+    assertThat(outputs).hasSize(50);
+    assertThat(OperatorTestSupport.byId(outputs)).isEqualTo(OperatorTestSupport.engineTokens(mtp, tasks));
   }
 
   @Test

@@ -166,6 +166,15 @@ public final class Checkpoint implements AutoCloseable {
     }
   }
 
+  /** Fails naming what is missing when any of {@code names} is not in the checkpoint. */
+  public void requirePresent(Set<String> names, String what) {
+    List<String> missing = names.stream().filter(n -> !contains(n)).toList();
+    if (!missing.isEmpty()) {
+      throw new CheckpointException(
+          missing.size() + " tensor(s) of " + what + " missing from the checkpoint in " + dir + ": " + preview(missing));
+    }
+  }
+
   private static String preview(List<String> names) {
     return names.size() <= 8 ? names.toString() : names.subList(0, 8) + " and " + (names.size() - 8) + " more";
   }

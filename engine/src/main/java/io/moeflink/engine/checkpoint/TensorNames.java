@@ -29,6 +29,36 @@ public final class TensorNames {
     return layer(layer) + "mlp.experts." + expert + ".";
   }
 
+  /** A tensor of the MTP module, stored as layer {@code num_hidden_layers}: {@code suffix} after the layer prefix. */
+  public static String mtp(ModelConfig c, String suffix) {
+    return layer(c.numHiddenLayers()) + suffix;
+  }
+
+  /**
+   * Every tensor the MTP module reads: its norms, {@code eh_proj}, the head norm, and the block of
+   * layer {@code num_hidden_layers} (attention, router, shared experts; the routed experts belong
+   * to the shards). The module's copies of the embedding and the head are not read.
+   */
+  public static Set<String> expectedMtp(ModelConfig c, Checkpoint checkpoint) {
+    int l = c.numHiddenLayers();
+    Set<String> names = new LinkedHashSet<>();
+    for (String suffix : new String[] {"enorm.weight", "hnorm.weight", "shared_head.norm.weight",
+        "input_layernorm.weight", "post_attention_layernorm.weight", "mlp.gate.weight", "mlp.gate.e_score_correction_bias"}) {
+      names.add(mtp(c, suffix));
+    }
+    names.addAll(storedAs(mtp(c, "eh_proj.weight"), checkpoint));
+    if (c.hasQueryLora()) {
+      names.add(attention(l, "q_a_layernorm.weight"));
+    }
+    names.add(attention(l, "kv_a_layernorm.weight"));
+    for (String p : projections(c, l)) {
+      if (!p.contains(".experts.")) {
+        names.addAll(storedAs(p, checkpoint));
+      }
+    }
+    return names;
+  }
+
   /**
    * The projections of every layer, the matrices the kernels multiply by: what a checkpoint may
    * store as FP8 or as integers. Embeddings, the LM head and the routers are not among them.

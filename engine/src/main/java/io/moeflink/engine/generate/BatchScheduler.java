@@ -1,6 +1,7 @@
 package io.moeflink.engine.generate;
 
 import io.moeflink.engine.moe.ExpertPlacement;
+import io.moeflink.engine.model.DraftChunk;
 import io.moeflink.engine.model.ForwardPass;
 import io.moeflink.engine.model.Model;
 import io.moeflink.engine.model.SequenceChunk;
@@ -17,6 +18,13 @@ import java.util.Map;
  *
  * <p>Because every kernel computes each token row independently of its batch, the batching
  * decisions here never change a sequence's tokens.
+ *
+ * <p>With the model's MTP module loaded the scheduler decodes speculatively: each main step is
+ * followed by a {@linkplain #nextDraft() draft step} in which the module drafts every sequence's
+ * next token; the next main step feeds the decode token and the draft together, and the draft is
+ * kept only if it is exactly the token the main model samples at its position (the draw for token
+ * {@code t} depends only on the seed and {@code t}), so the tokens are those of plain decoding, bit
+ * for bit. A rejected draft's cache position is dropped.
  */
 public final class BatchScheduler {
   private final Model model;
@@ -24,12 +32,31 @@ public final class BatchScheduler {
   private final SchedulerLimits limits;
   private final TextDecoder decoder;
   private final Map<String, Sequence> running = new LinkedHashMap<>();
+  private final boolean speculative;
+  /** Draft rows the last main step made known, fed by the next draft step. */
+  private final List<DraftChunk> drafts = new ArrayList<>();
+  private final List<Sequence> drafters = new ArrayList<>();
+  private long draftsProposed;
+  private long draftsAccepted;
 
   public BatchScheduler(Model model, ExpertPlacement placement, SchedulerLimits limits, TextDecoder decoder) {
     this.model = model;
     this.placement = placement;
     this.limits = limits;
     this.decoder = decoder;
+    this.speculative = model.hasMtp();
+  }
+
+  /** Whether the scheduler decodes speculatively (the model's MTP module is loaded). */
+  public boolean speculative() {
+    return speculative;
+  }
+
+  /** Drafts verified so far, and how many of them the main model accepted. */
+  public record SpeculationCounts(long proposed, long accepted) {}
+
+  public SpeculationCounts speculationCounts() {
+    return new SpeculationCounts(draftsProposed, draftsAccepted);
   }
 
   /** Whether another sequence may be admitted now. */
@@ -79,9 +106,11 @@ public final class BatchScheduler {
     List<Sequence> owners = new ArrayList<>();
     for (Sequence s : running.values()) { // decode tokens first: they keep latency low
       if (s.pendingTokens() == 1 && budget > 0) {
-        chunks.add(new SequenceChunk(s.cache(), s.nextTokens(1), true));
+        boolean verify = s.draft() >= 0 && s.remainingTokens() >= 2 && budget >= 2;
+        int[] tokens = verify ? new int[] {s.nextTokens(1)[0], s.draft()} : s.nextTokens(1);
+        chunks.add(new SequenceChunk(s.cache(), tokens, tokens.length));
         owners.add(s);
-        budget--;
+        budget -= tokens.length;
       }
     }
     for (Sequence s : running.values()) {
@@ -98,32 +127,114 @@ public final class BatchScheduler {
 
   /**
    * Samples from a completed step's logits and returns the sequences that finished (they leave the
-   * scheduler).
+   * scheduler). A draft step only records its drafts and returns none.
    */
   public List<Sequence> complete(Step step, long nowNanos) {
+    return complete(step, nowNanos, null);
+  }
+
+  /** As {@link #complete(Step, long)}, telling {@code logits} what each sampled token was drawn from. */
+  public List<Sequence> complete(Step step, long nowNanos, Generator.LogitsListener logits) {
     if (!step.pass().isComplete()) {
       throw new IllegalStateException("The step's forward pass is not complete");
     }
+    if (step.pass().isDraft()) {
+      completeDraft(step);
+      return List.of();
+    }
     List<Sequence> finished = new ArrayList<>();
     for (int i = 0; i < step.sequences().size(); i++) {
-      float[] logits = step.pass().logits(i);
-      if (logits == null) {
-        continue; // a prefill chunk that does not reach the end yet
-      }
       Sequence s = step.sequences().get(i);
-      s.accept(logits, decoder, nowNanos);
+      if (step.pass().logits(i) != null) {
+        sample(step.pass(), i, s, nowNanos, logits);
+      }
       if (s.isFinished()) {
         running.remove(s.request().id());
         s.release();
         finished.add(s);
+      } else if (speculative) {
+        addDraftRows(step.pass(), i, s);
       }
     }
     return finished;
+  }
+
+  /** Samples chunk {@code i}'s token, and its draft's successor if the draft was the token sampled. */
+  private void sample(ForwardPass pass, int i, Sequence s, long nowNanos, Generator.LogitsListener listener) {
+    int verified = pass.chunks().get(i).logitRows() == 2 ? s.draft() : -1;
+    s.draft(-1);
+    float[] first = verified >= 0 ? pass.logits(i, 0) : pass.logits(i);
+    report(listener, s, first);
+    int token = s.accept(first, decoder, nowNanos);
+    if (verified < 0) {
+      return;
+    }
+    draftsProposed++;
+    if (token == verified && !s.isFinished()) {
+      draftsAccepted++;
+      float[] second = pass.logits(i, 1);
+      report(listener, s, second);
+      s.accept(second, decoder, nowNanos);
+    } else {
+      s.cache().truncate(s.cache().length() - 1); // the draft's position
+    }
+  }
+
+  private static void report(Generator.LogitsListener listener, Sequence s, float[] logits) {
+    if (listener != null) {
+      listener.onLogits(s.request().id(), s.generatedCount(), logits);
+    }
+  }
+
+  /**
+   * The MTP module's rows this step made known: every position it fed (and kept) whose next token
+   * is now known, each with its normed hidden state.
+   */
+  private void addDraftRows(ForwardPass pass, int i, Sequence s) {
+    int from = s.draftedLength();
+    int to = s.cache().length();
+    int d = model.config().hiddenSize();
+    int[] next = new int[to - from];
+    for (int p = from; p < to; p++) {
+      next[p - from] = s.tokenAt(p + 1);
+    }
+    float[] hidden = java.util.Arrays.copyOf(pass.hidden(i), next.length * d);
+    boolean wantsDraft = s.pendingTokens() == 1 && s.remainingTokens() >= 2;
+    drafts.add(new DraftChunk(s.cache(), from, next, hidden, wantsDraft));
+    drafters.add(s);
+  }
+
+  /**
+   * The draft step that follows a completed main step, or null when there is nothing to draft
+   * (not speculative, or every sequence finished).
+   */
+  public Step nextDraft() {
+    if (drafts.isEmpty()) {
+      return null;
+    }
+    Step step = new Step(ForwardPass.draft(model, placement, drafts), List.copyOf(drafters));
+    drafts.clear();
+    drafters.clear();
+    return step;
+  }
+
+  private void completeDraft(Step step) {
+    for (int i = 0; i < step.sequences().size(); i++) {
+      Sequence s = step.sequences().get(i);
+      var chunk = step.pass().chunks().get(i);
+      s.draftedLength(s.draftedLength() + chunk.tokens().length);
+      float[] logits = step.pass().logits(i);
+      if (logits != null && !s.isFinished()) {
+        s.draft(io.moeflink.engine.sampling.Sampler.sample(logits, s.request().sampling(), s.generatedCount()));
+      }
+    }
   }
 
   /** Drops every sequence (after a failure, before a restore). */
   public void clear() {
     running.values().forEach(Sequence::release);
     running.clear();
+    drafts.clear();
+    drafters.clear();
   }
 }

@@ -21,6 +21,7 @@ public final class Generator {
   private final LocalExchange exchange;
   private final SchedulerLimits limits;
   private final TextDecoder decoder;
+  private BatchScheduler.SpeculationCounts speculation = new BatchScheduler.SpeculationCounts(0, 0);
 
   public Generator(Model model, int expertShards, SchedulerLimits limits, TextDecoder decoder) {
     this(model, ExpertPlacement.balanced(model.config(), expertShards), limits, decoder);
@@ -31,7 +32,7 @@ public final class Generator {
     this.placement = placement;
     List<ExpertShard> shards = new ArrayList<>();
     for (int s = 0; s < placement.shards(); s++) {
-      shards.add(ExpertShard.load(model.checkpoint(), model.config(), placement, s));
+      shards.add(ExpertShard.load(model.checkpoint(), model.config(), placement, s, model.hasMtp()));
     }
     this.exchange = new LocalExchange(shards);
     this.limits = limits;
@@ -70,25 +71,28 @@ public final class Generator {
       }
       Step step = scheduler.nextStep();
       exchange.run(step.pass(), model.kernels());
-      if (logitsListener != null) {
-        for (int i = 0; i < step.sequences().size(); i++) {
-          if (step.pass().logits(i) != null) {
-            Sequence s = step.sequences().get(i);
-            logitsListener.onLogits(s.request().id(), s.generatedCount(), step.pass().logits(i));
-          }
-        }
-      }
-      for (Sequence s : scheduler.complete(step, System.nanoTime())) {
+      for (Sequence s : scheduler.complete(step, System.nanoTime(), logitsListener)) {
         GenerationResult r = GenerationResult.of(s, decoder, System.nanoTime());
         done.put(r.id(), r);
         onFinish.accept(r);
       }
+      Step draft = scheduler.nextDraft(); // speculative decoding: the MTP module drafts the next tokens
+      if (draft != null) {
+        exchange.run(draft.pass(), model.kernels());
+        scheduler.complete(draft, System.nanoTime());
+      }
     }
+    speculation = scheduler.speculationCounts();
     List<GenerationResult> ordered = new ArrayList<>();
     for (GenerationRequest r : requests) {
       ordered.add(done.get(r.id()));
     }
     return ordered;
+  }
+
+  /** The drafts the last {@code generate} call verified and accepted (zero without the MTP module). */
+  public BatchScheduler.SpeculationCounts speculationCounts() {
+    return speculation;
   }
 
   public Model model() {

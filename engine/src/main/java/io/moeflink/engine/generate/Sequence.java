@@ -25,6 +25,10 @@ public final class Sequence {
   private final long admittedNanos;
   private long firstTokenNanos;
   private Finish finish;
+  /** The MTP module's guess of the next token to sample, or -1 (speculative decoding only). */
+  private int draft = -1;
+  /** Positions whose MTP module rows the cache holds (speculative decoding only). */
+  private int draftedLength;
 
   /** How and when a sequence finished. */
   public record Finish(FinishReason reason, int textLength) {}
@@ -68,8 +72,38 @@ public final class Sequence {
     return out;
   }
 
-  /** Samples the next token from the last position's logits and checks the stop condition. */
-  void accept(float[] logits, TextDecoder decoder, long nowNanos) {
+  /** The token at {@code position} of {@code prompt + generated}. */
+  int tokenAt(int position) {
+    int prompt = request.promptTokens().length;
+    return position < prompt ? request.promptTokens()[position] : generated[position - prompt];
+  }
+
+  /** Tokens that may still be generated before max tokens. */
+  int remainingTokens() {
+    return request.sampling().maxTokens() - generatedCount;
+  }
+
+  int draft() {
+    return draft;
+  }
+
+  void draft(int token) {
+    draft = token;
+  }
+
+  int draftedLength() {
+    return draftedLength;
+  }
+
+  void draftedLength(int positions) {
+    draftedLength = positions;
+  }
+
+  /**
+   * Samples the next token from the last position's logits and checks the stop condition; returns
+   * the token.
+   */
+  int accept(float[] logits, TextDecoder decoder, long nowNanos) {
     int token = Sampler.sample(logits, request.sampling(), generatedCount);
     if (generatedCount == generated.length) {
       generated = Arrays.copyOf(generated, generated.length * 2);
@@ -81,6 +115,7 @@ public final class Sequence {
     String text = request.sampling().stopStrings().isEmpty() || decoder == null ? "" : decoder.decode(generated());
     Optional<StopCondition.Finish> f = stop.check(token, generatedCount, text);
     f.ifPresent(x -> finish = new Finish(x.reason(), x.textLength()));
+    return token;
   }
 
   /** The tokens generated so far. */

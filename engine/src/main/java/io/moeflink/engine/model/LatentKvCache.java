@@ -23,12 +23,17 @@ public final class LatentKvCache {
   private int length;
 
   public LatentKvCache(ModelConfig config, KernelBackend kernels) {
+    this(config, kernels, config.numHiddenLayers());
+  }
+
+  /** A cache of {@code layers} layers: the main ones, and the MTP module's after them. */
+  public LatentKvCache(ModelConfig config, KernelBackend kernels, int layers) {
     this.kernels = kernels;
     this.rank = config.kvLoraRank();
     this.ropeDim = config.qkRopeHeadDim();
     this.maxPositions = config.maxPositionEmbeddings();
-    this.latent = new Activations[config.numHiddenLayers()];
-    this.ropeKeys = new Activations[config.numHiddenLayers()];
+    this.latent = new Activations[layers];
+    this.ropeKeys = new Activations[layers];
     this.capacity = 0;
     ensureCapacity(INITIAL_CAPACITY);
   }
@@ -72,6 +77,17 @@ public final class LatentKvCache {
   }
 
   void commit(int newLength) {
+    this.length = newLength;
+  }
+
+  /**
+   * Forgets the positions from {@code newLength} on: a rejected draft token's. Their rows stay
+   * until the next tokens overwrite them.
+   */
+  public void truncate(int newLength) {
+    if (newLength < 0 || newLength > length) {
+      throw new IllegalArgumentException("Cannot truncate a cache of " + length + " positions to " + newLength);
+    }
     this.length = newLength;
   }
 

@@ -1,6 +1,7 @@
 package io.moeflink.engine.model;
 
 import io.moeflink.engine.checkpoint.Checkpoint;
+import io.moeflink.engine.checkpoint.CheckpointException;
 import io.moeflink.engine.checkpoint.Tensor;
 import io.moeflink.engine.checkpoint.TensorNames;
 import io.moeflink.engine.config.ModelConfig;
@@ -29,13 +30,15 @@ public final class Model implements AutoCloseable {
   private final TransformerBlock[] blocks;
   private final RmsNorm finalNorm; // (D)
   private final WeightMatrix lmHead; // (V, D)
+  private final MtpModule mtp; // null unless loaded for speculative decoding
   private final RotaryEmbedding rope;
   private final int largestDenseIntermediate;
 
   private Model(
       ModelConfig config, Checkpoint checkpoint, KernelBackend kernels, Tensor embedding, TransformerBlock[] blocks,
-      RmsNorm finalNorm, WeightMatrix lmHead) {
+      RmsNorm finalNorm, WeightMatrix lmHead, MtpModule mtp) {
     this.config = config;
+    this.mtp = mtp;
     this.checkpoint = checkpoint;
     this.kernels = kernels;
     this.embedding = embedding;
@@ -44,7 +47,11 @@ public final class Model implements AutoCloseable {
     this.lmHead = lmHead;
     this.rope = RotaryEmbedding.of(config);
     int widest = 0;
-    for (TransformerBlock b : blocks) {
+    java.util.List<TransformerBlock> all = new java.util.ArrayList<>(java.util.List.of(blocks));
+    if (mtp != null) {
+      all.add(mtp.block());
+    }
+    for (TransformerBlock b : all) {
       FeedForward ffn = b.feedForward();
       widest = Math.max(widest, ffn instanceof Mlp mlp ? mlp.intermediateSize()
           : ((MixtureOfExperts) ffn).sharedIntermediateSize());
@@ -58,10 +65,15 @@ public final class Model implements AutoCloseable {
    * the dense weights. The model owns the checkpoint it opened.
    */
   public static Model load(Path dir, KernelBackend kernels) throws IOException {
+    return load(dir, kernels, false);
+  }
+
+  /** As {@link #load(Path, KernelBackend)}; with {@code mtp} also the MTP module, for speculative decoding. */
+  public static Model load(Path dir, KernelBackend kernels, boolean mtp) throws IOException {
     ModelConfig config = ModelConfig.load(dir);
     Checkpoint ck = Checkpoint.open(dir);
     try {
-      return open(config, ck, kernels, dir.toString());
+      return open(config, ck, kernels, dir.toString(), mtp);
     } catch (RuntimeException e) {
       ck.close();
       throw e;
@@ -73,6 +85,14 @@ public final class Model implements AutoCloseable {
    * the model closes the checkpoint.
    */
   public static Model open(ModelConfig config, Checkpoint ck, KernelBackend kernels, String source) {
+    return open(config, ck, kernels, source, false);
+  }
+
+  /**
+   * As {@link #open(ModelConfig, Checkpoint, KernelBackend, String)}; with {@code mtp} also the MTP
+   * module (layer {@code num_hidden_layers}), which must then be in the checkpoint.
+   */
+  public static Model open(ModelConfig config, Checkpoint ck, KernelBackend kernels, String source, boolean mtp) {
     long start = System.nanoTime();
     ck.requireExactly(TensorNames.expected(config, ck), config.numHiddenLayers());
     TransformerBlock[] blocks = new TransformerBlock[config.numHiddenLayers()];
@@ -82,7 +102,16 @@ public final class Model implements AutoCloseable {
     Tensor embedding = ck.tensor("model.embed_tokens.weight", config.vocabSize(), config.hiddenSize());
     RmsNorm finalNorm = RmsNorm.load(ck, "model.norm.weight", config.hiddenSize(), config.rmsNormEps());
     WeightMatrix head = WeightMatrix.load(ck, "lm_head.weight", config.vocabSize(), config.hiddenSize());
-    Model model = new Model(config, ck, kernels, embedding, blocks, finalNorm, head);
+    MtpModule module = null;
+    if (mtp) {
+      if (!MtpModule.present(ck, config)) {
+        throw new CheckpointException("Speculative decoding with MTP needs the MTP module, but " + source + " has no "
+            + TensorNames.mtp(config, "eh_proj.weight") + " (num_nextn_predict_layers 0?); leave --speculative out");
+      }
+      ck.requirePresent(TensorNames.expectedMtp(config, ck), "the MTP module");
+      module = MtpModule.load(ck, config);
+    }
+    Model model = new Model(config, ck, kernels, embedding, blocks, finalNorm, head, module);
     LOG.info("Loaded DeepSeek-V3 model from {} in {} ms: {}; backend {} with {} threads", source,
         (System.nanoTime() - start) / 1_000_000, config.summary(), kernels.name(), kernels.threads());
     return model;
@@ -101,9 +130,19 @@ public final class Model implements AutoCloseable {
     return checkpoint;
   }
 
-  /** A new, empty cache for one sequence, on this model's backend. */
+  /** A new, empty cache for one sequence, on this model's backend (with the MTP module's layer when loaded). */
   public LatentKvCache newCache() {
-    return new LatentKvCache(config, kernels);
+    return new LatentKvCache(config, kernels, config.numHiddenLayers() + (mtp != null ? 1 : 0));
+  }
+
+  /** Whether the MTP module is loaded: speculative decoding can draft with it. */
+  public boolean hasMtp() {
+    return mtp != null;
+  }
+
+  /** The MTP module, or null. */
+  MtpModule mtp() {
+    return mtp;
   }
 
   TransformerBlock block(int i) {
@@ -145,6 +184,11 @@ public final class Model implements AutoCloseable {
       bytes += block.bytes();
     }
     return bytes;
+  }
+
+  /** Bytes of weights one draft step of the MTP module reads for one token, routed experts excluded; 0 without it. */
+  public long mtpBytesPerStep() {
+    return mtp == null ? 0 : mtp.bytes() + lmHead.bytes();
   }
 
   @Override

@@ -26,11 +26,16 @@ final class PassBuffers implements AutoCloseable {
   final Activations routerScores; // (n, E)
 
   PassBuffers(ModelConfig c, KernelBackend k, int rows, int intermediate, float[] embeddings, float[] angles) {
+    this(c, k, rows, intermediate, k.upload(embeddings), angles);
+  }
+
+  /** Buffers whose residual stream starts as {@code hidden} (rows, D), which they then own. */
+  PassBuffers(ModelConfig c, KernelBackend k, int rows, int intermediate, Activations hidden, float[] angles) {
     this.rows = rows;
     int heads = c.numHeads();
     int d = c.hiddenSize();
     int rank = c.kvLoraRank();
-    this.hidden = k.upload(embeddings);
+    this.hidden = hidden;
     this.normed = k.allocate(rows * d);
     this.angles = k.upload(angles);
     this.queryLatent = k.allocate(c.hasQueryLora() ? rows * c.qLoraRank() : 0);

@@ -11,6 +11,9 @@ import java.util.Objects;
  * equally sized (+-1) runs of expert ids on each shard; since routing groups are contiguous runs
  * too, a token's experts tend to share a shard (DeepSeek's node-limited routing uses the same
  * alignment). Any table may be given instead, as long as every expert has exactly one shard.
+ *
+ * <p>The table covers the MoE layers and the MTP module's layer ({@code num_hidden_layers}), whose
+ * experts the shards load only when speculative decoding asks for them.
  */
 public final class ExpertPlacement {
   private final int shards;
@@ -33,7 +36,7 @@ public final class ExpertPlacement {
     for (int e = 0; e < experts; e++) {
       row[e] = (int) ((long) e * shards / experts);
     }
-    int[][] table = new int[config.moeLayerCount()][];
+    int[][] table = new int[config.moeLayerCount() + 1][]; // + the MTP module's layer
     Arrays.fill(table, row);
     return new ExpertPlacement(shards, config.firstKDenseReplace(), table);
   }
@@ -53,10 +56,10 @@ public final class ExpertPlacement {
       for (String part : trimmed.split(";")) {
         String[] kv = part.trim().split(":", 2);
         int layer = Integer.parseInt(kv[0].trim());
-        if (!config.isMoeLayer(layer) || layer >= config.numHiddenLayers()) {
+        if (!config.isMoeLayer(layer) || layer > config.numHiddenLayers()) {
           throw new IllegalArgumentException(
               "Placement names layer " + layer + ", which is not an MoE layer (" + config.firstKDenseReplace() + ".."
-                  + (config.numHiddenLayers() - 1) + ")");
+                  + (config.numHiddenLayers() - 1) + ", or " + config.numHiddenLayers() + " for the MTP module)");
         }
         table[layer - config.firstKDenseReplace()] = parseRow(config, shards, kv[1], "layer " + layer);
       }

@@ -30,8 +30,17 @@ public final class ExpertShard {
 
   /** Loads (maps) the experts {@code placement} assigns to {@code shard}, for every MoE layer. */
   public static ExpertShard load(Checkpoint ck, ModelConfig config, ExpertPlacement placement, int shard) {
+    return load(ck, config, placement, shard, false);
+  }
+
+  /**
+   * As {@link #load(Checkpoint, ModelConfig, ExpertPlacement, int)}, and with {@code mtp} the
+   * experts of the MTP module's layer ({@code num_hidden_layers}) too.
+   */
+  public static ExpertShard load(Checkpoint ck, ModelConfig config, ExpertPlacement placement, int shard, boolean mtp) {
     Map<Long, Expert> experts = new HashMap<>();
-    for (int layer = config.firstKDenseReplace(); layer < config.numHiddenLayers(); layer++) {
+    int end = config.numHiddenLayers() + (mtp ? 1 : 0);
+    for (int layer = config.firstKDenseReplace(); layer < end; layer++) {
       for (int e : placement.expertsOf(layer, shard)) {
         experts.put(key(layer, e),
             Expert.load(ck, TensorNames.expert(layer, e), config.hiddenSize(), config.moeIntermediateSize()));

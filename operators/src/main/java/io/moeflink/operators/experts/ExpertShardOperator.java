@@ -83,7 +83,7 @@ public final class ExpertShardOperator extends AbstractStreamOperator<ExpertRepl
     ExpertPlacement placement = spec.placement(config);
     kernels = spec.createBackend(getRuntimeContext());
     checkpoint = Checkpoint.open(spec.path());
-    shard = ExpertShard.load(checkpoint, config, placement, index);
+    shard = ExpertShard.load(checkpoint, config, placement, index, spec.mtp());
     LOG.info("Expert shard {}/{} holds {} (layer, expert) pairs, {} MiB, loaded in {} ms; backend {}",
         index, parallelism, shard.expertCount(), shard.bytes() >> 20, (System.nanoTime() - start) / 1_000_000,
         kernels.name());

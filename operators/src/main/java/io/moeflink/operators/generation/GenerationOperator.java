@@ -112,6 +112,8 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   private transient Counter decodeTokens;
   private transient Histogram timeToFirstToken;
   private transient Histogram[] loopRoundTripMicros;
+  private transient Counter draftsProposed;
+  private transient Counter draftsAccepted;
 
   public GenerationOperator(
       StreamOperatorParameters<GenerationOutput> parameters, ModelSpec spec, SchedulerLimits limits, String loopId,
@@ -144,7 +146,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     kernels = spec.createBackend(getRuntimeContext());
     Checkpoint checkpoint = Checkpoint.open(spec.path());
     try {
-      model = Model.open(config, checkpoint, kernels, spec.modelDir());
+      model = Model.open(config, checkpoint, kernels, spec.modelDir(), spec.mtp());
     } catch (RuntimeException e) {
       checkpoint.close();
       throw e;
@@ -178,7 +180,12 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     group.meter("decodeTokensPerSecond", new MeterView(decodeTokens));
     timeToFirstToken = group.histogram("timeToFirstToken", new DescriptiveStatisticsHistogram(1000));
     group.gauge("inFlightSequences", () -> scheduler.inFlight() + restoring.size());
-    loopRoundTripMicros = new Histogram[model.config().numHiddenLayers()];
+    draftsProposed = group.counter("draftsProposed");
+    draftsAccepted = group.counter("draftsAccepted");
+    // tokens a verifying step yields per sequence: 1 + the share of drafts accepted
+    group.gauge("acceptedTokensPerStep", () -> draftsProposed.getCount() == 0 ? 1.0
+        : 1.0 + draftsAccepted.getCount() / (double) draftsProposed.getCount());
+    loopRoundTripMicros = new Histogram[model.config().numHiddenLayers() + 1]; // + the MTP module's layer
     for (int l = model.config().firstKDenseReplace(); l < loopRoundTripMicros.length; l++) {
       loopRoundTripMicros[l] = group.addGroup("layer", String.valueOf(l))
           .histogram("loopRoundTripMicros", new DescriptiveStatisticsHistogram(1000));
@@ -260,11 +267,15 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   }
 
   private void countTokens(Step step) {
+    if (step.pass().isDraft()) {
+      return; // the MTP module's rows are not tokens of the model
+    }
     int decode = 0;
     for (int i = 0; i < step.sequences().size(); i++) {
       Sequence s = step.sequences().get(i);
-      if (step.pass().chunks().get(i).tokens().length == 1 && s.generatedCount() > 0) {
-        decode++;
+      int fed = step.pass().chunks().get(i).tokens().length;
+      if (s.generatedCount() > 0 && fed == step.pass().chunks().get(i).logitRows()) {
+        decode += fed; // a decode token, and its draft when verifying
       }
     }
     decodeTokens.inc(decode);
@@ -275,7 +286,10 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     Step done = current;
     current = null;
     long now = clock.getAsLong();
-    int sampled = 0;
+    if (done.pass().isDraft()) {
+      scheduler.complete(done, now); // records the drafts the next step verifies
+      return;
+    }
     for (int i = 0; i < done.sequences().size(); i++) {
       Sequence s = done.sequences().get(i);
       if (done.pass().logits(i) != null) {
@@ -285,13 +299,30 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
         if (s.generatedCount() == 0) {
           timeToFirstToken.update(now - tasks.get(id).admittedAtMillis());
         }
-        sampled++;
       }
     }
-    tokensGenerated.inc(sampled);
+    long before = generatedTokens(done);
+    BatchScheduler.SpeculationCounts counts = scheduler.speculationCounts();
     for (Sequence s : scheduler.complete(done, now)) {
       output.collect(new StreamRecord<>(toOutput(s, now)));
     }
+    tokensGenerated.inc(generatedTokens(done) - before);
+    BatchScheduler.SpeculationCounts after = scheduler.speculationCounts();
+    draftsProposed.inc(after.proposed() - counts.proposed());
+    draftsAccepted.inc(after.accepted() - counts.accepted());
+    current = scheduler.nextDraft(); // with the MTP module: the drafts of the next step, as a step of their own
+    if (current != null) {
+      stepNumber++;
+    }
+  }
+
+  /** Tokens the step's sequences have generated in all. */
+  private static long generatedTokens(Step step) {
+    long n = 0;
+    for (Sequence s : step.sequences()) {
+      n += s.generatedCount();
+    }
+    return n;
   }
 
   /** The completion, its timings from the admission stamp on the one clock. */
@@ -328,6 +359,11 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   /** The key of this subtask's feedback channel (tests). */
   io.moeflink.operators.loop.FeedbackKey channelKey() {
     return channel.key();
+  }
+
+  /** Drafts verified so far (tests). */
+  long draftsProposed() {
+    return draftsProposed.getCount();
   }
 
   /** Sequences in flight (tests). */

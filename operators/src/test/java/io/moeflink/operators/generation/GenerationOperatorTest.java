@@ -19,6 +19,9 @@ import io.moeflink.operators.loop.ExpertReply;
 import io.moeflink.operators.loop.ExpertRequest;
 import io.moeflink.operators.loop.FeedbackChannel;
 import io.moeflink.operators.loop.FeedbackKey;
+import io.moeflink.workbench.modelgen.ModelGenerator;
+import io.moeflink.workbench.modelgen.ModelPreset;
+import io.moeflink.workbench.modelgen.WeightFormat;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -51,10 +54,15 @@ class GenerationOperatorTest {
     private final Thread thread;
 
     Shard(OneInputStreamOperatorTestHarness<GenerationTask, GenerationOutput> harness) throws Exception {
-      ModelConfig config = ModelConfig.load(modelDir);
+      this(harness, modelDir, false);
+    }
+
+    Shard(OneInputStreamOperatorTestHarness<GenerationTask, GenerationOutput> harness, Path dir, boolean mtp)
+        throws Exception {
+      ModelConfig config = ModelConfig.load(dir);
       KernelBackend kernels = Backends.cpu(BackendKind.AUTO, 1);
-      Checkpoint ck = Checkpoint.open(modelDir);
-      ExpertShard experts = ExpertShard.load(ck, config, ExpertPlacement.balanced(config, 1), 0);
+      Checkpoint ck = Checkpoint.open(dir);
+      ExpertShard experts = ExpertShard.load(ck, config, ExpertPlacement.balanced(config, 1), 0, mtp);
       GenerationOperator op = (GenerationOperator) harness.getOperator();
       FeedbackChannel<ExpertReply> channel = FeedbackChannel.of(op.channelKey());
       thread = new Thread(() -> {
@@ -100,7 +108,12 @@ class GenerationOperatorTest {
   }
 
   private static OneInputStreamOperatorTestHarness<GenerationTask, GenerationOutput> harness() throws Exception {
-    ModelSpec spec = ModelSpec.builder().modelDir(modelDir.toString()).threads(1).expertShards(1).build();
+    return harness(modelDir, false);
+  }
+
+  private static OneInputStreamOperatorTestHarness<GenerationTask, GenerationOutput> harness(Path dir, boolean mtp)
+      throws Exception {
+    ModelSpec spec = ModelSpec.builder().modelDir(dir.toString()).threads(1).expertShards(1).mtp(mtp).build();
     return new OneInputStreamOperatorTestHarness<>(
         new GenerationOperatorFactory(spec, new SchedulerLimits(CAPACITY, 16), "test"), GenerationTask.TYPE.createSerializer(null));
   }
@@ -165,6 +178,40 @@ class GenerationOperatorTest {
       h.endInput();
       Map<String, List<Integer>> restored = OperatorTestSupport.byId(h.extractOutputValues());
       assertThat(restored).isEqualTo(OperatorTestSupport.engineTokens(modelDir, tasks));
+    }
+  }
+
+  /**
+   * With the MTP module every main step is followed by a draft step (one more MoE layer on the
+   * shard) and the next step verifies the drafts; a snapshot taken in between restores to the
+   * same tokens, which are those of plain decoding.
+   */
+  @Test
+  void speculativeStepsKeepThePlainTokensAcrossARestore() throws Exception {
+    Path mtp = ModelGenerator.builder(ModelPreset.TINY.shape().toBuilder().vocabSize(512).build())
+        .format(WeightFormat.BF16).mtp(true).seed(5).build().writeTo(tmp.resolve("mtp")).directory();
+    List<GenerationTask> tasks = OperatorTestSupport.tasks(CAPACITY, 512);
+    OperatorSubtaskState snapshot;
+    try (var h = harness(mtp, true)) {
+      h.open();
+      shard = new Shard(h, mtp, true);
+      for (GenerationTask t : tasks) {
+        h.processElement(t, 0);
+      }
+      runMails(h, 7); // prefill (3 MoE layers + the draft's), then a verifying step under way
+      GenerationOperator op = (GenerationOperator) h.getOperator();
+      assertThat(op.draftsProposed()).isPositive();
+      assertThat(h.extractOutputValues()).isEmpty();
+      snapshot = h.snapshot(1, 1);
+      shard.close();
+      shard = null;
+    }
+    try (var h = harness(mtp, true)) {
+      h.initializeState(snapshot);
+      h.open();
+      shard = new Shard(h, mtp, true);
+      h.endInput();
+      assertThat(OperatorTestSupport.byId(h.extractOutputValues())).isEqualTo(OperatorTestSupport.engineTokens(mtp, tasks));
     }
   }
 

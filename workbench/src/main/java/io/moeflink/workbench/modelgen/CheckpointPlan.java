@@ -33,7 +33,12 @@ record CheckpointPlan(List<WeightSpec> weights) {
 
   /** {@code ints}: the integer quantization of the projections for INT8 and INT4, else ignored. */
   static CheckpointPlan of(ModelShape shape, WeightFormat format, IntQuantization ints) {
-    return new Builder(shape, format, ints).build();
+    return of(shape, format, ints, false);
+  }
+
+  /** With {@code mtp}, also an MTP module as layer {@code num_hidden_layers}, laid out as DeepSeek's. */
+  static CheckpointPlan of(ModelShape shape, WeightFormat format, IntQuantization ints, boolean mtp) {
+    return new Builder(shape, format, ints).build(mtp);
   }
 
   /** Elements of all weights; FP8 scales are not parameters. */
@@ -62,7 +67,7 @@ record CheckpointPlan(List<WeightSpec> weights) {
       this.ints = projectionStorage == Storage.INT_PACKED ? ints : null;
     }
 
-    CheckpointPlan build() {
+    CheckpointPlan build(boolean mtp) {
       int d = shape.hiddenSize();
       add("model.embed_tokens.weight", Storage.BF16, 0, EMBEDDING_STD, shape.vocabSize(), d);
       for (int layer = 0; layer < shape.numHiddenLayers(); layer++) {
@@ -78,7 +83,30 @@ record CheckpointPlan(List<WeightSpec> weights) {
       }
       norm("model.norm.weight", d);
       add("lm_head.weight", Storage.BF16, 0, fanInStd(d), shape.vocabSize(), d);
+      if (mtp) {
+        mtpModule("model.layers." + shape.numHiddenLayers() + ".");
+      }
       return new CheckpointPlan(weights);
+    }
+
+    /**
+     * DeepSeek-V3's MTP module: its norms, {@code eh_proj} (D, 2D), one MoE block and the head
+     * norm, with exact copies of the embedding and the LM head (the report shares them).
+     */
+    private void mtpModule(String prefix) {
+      int d = shape.hiddenSize();
+      weights.add(new WeightSpec(prefix + "embed_tokens.weight", List.of((long) shape.vocabSize(), (long) d),
+          Storage.BF16, 0, EMBEDDING_STD, null, "model.embed_tokens.weight"));
+      norm(prefix + "enorm.weight", d);
+      norm(prefix + "hnorm.weight", d);
+      projection(prefix + "eh_proj.weight", d, 2 * d);
+      norm(prefix + "input_layernorm.weight", d);
+      attention(prefix + "self_attn.");
+      norm(prefix + "post_attention_layernorm.weight", d);
+      mixtureOfExperts(prefix + "mlp.");
+      norm(prefix + "shared_head.norm.weight", d);
+      weights.add(new WeightSpec(prefix + "shared_head.head.weight", List.of((long) shape.vocabSize(), (long) d),
+          Storage.BF16, 0, fanInStd(d), null, "lm_head.weight"));
     }
 
     /** Multi-head latent attention: low-rank query (or plain q_proj) and a shared KV latent. */

@@ -1,5 +1,6 @@
 package io.moeflink.workbench.modelgen;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moeflink.engine.tokenizer.BundledTokenizer;
 
 import io.moeflink.engine.checkpoint.Bf16;
@@ -74,6 +75,7 @@ public final class ModelGenerator {
   private final ModelShape shape;
   private final WeightFormat format;
   private final IntQuantization ints; // INT8 and INT4 only
+  private final boolean mtp;
   private final long seed;
   private final long maxShardBytes;
   private final int threads;
@@ -87,6 +89,7 @@ public final class ModelGenerator {
       throw new IllegalArgumentException(builder.format + " weights cannot be " + ints.bits() + "-bit integers");
     }
     this.seed = builder.seed;
+    this.mtp = builder.mtp;
     this.maxShardBytes = builder.maxShardBytes;
     this.threads = builder.threads;
   }
@@ -103,7 +106,7 @@ public final class ModelGenerator {
    */
   public GeneratedModel writeTo(Path directory) throws IOException {
     long start = System.nanoTime();
-    CheckpointPlan plan = CheckpointPlan.of(shape, format, ints);
+    CheckpointPlan plan = CheckpointPlan.of(shape, format, ints, mtp);
     List<List<Tensor>> shards = shard(plan);
     long parameters = plan.parameterCount();
     LOG.info(
@@ -137,7 +140,9 @@ public final class ModelGenerator {
     HfJson.write(index, HfJson.index(tensorBytes, fileByTensor));
     files.add(index);
     Path config = directory.resolve("config.json");
-    HfJson.write(config, HfJson.config(shape, format, ints));
+    ObjectNode json = HfJson.config(shape, format, ints);
+    json.put("num_nextn_predict_layers", mtp ? 1 : 0);
+    HfJson.write(config, json);
     files.add(config);
     if (shape.vocabSize() >= TOKENIZER_VOCAB_SIZE) {
       files.addAll(copyTokenizer(directory));
@@ -252,7 +257,7 @@ public final class ModelGenerator {
 
   private void writeSlice(WeightSlice slice, Map<String, SafetensorsWriter> writerByTensor) {
     WeightSpec weight = slice.weight();
-    TensorRandom random = TensorRandom.forTensor(seed, weight.name());
+    TensorRandom random = TensorRandom.forTensor(seed, weight.drawnAs());
     try {
       if (weight.storage() == Storage.FP8_BLOCKS) {
         writeFp8Slice(slice, random, writerByTensor);
@@ -368,6 +373,7 @@ public final class ModelGenerator {
     private final ModelShape shape;
     private WeightFormat format = WeightFormat.BF16;
     private IntQuantization ints; // null: the format's default
+    private boolean mtp;
     private long seed;
     private long maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
     private int threads = Runtime.getRuntime().availableProcessors();
@@ -384,6 +390,12 @@ public final class ModelGenerator {
     /** The integer quantization of an INT8 or INT4 format (default: {@link WeightFormat#defaultQuantization()}). */
     public Builder ints(IntQuantization value) {
       ints = value;
+      return this;
+    }
+
+    /** Whether to write an MTP module as layer {@code num_hidden_layers} (default: no). */
+    public Builder mtp(boolean value) {
+      mtp = value;
       return this;
     }
 

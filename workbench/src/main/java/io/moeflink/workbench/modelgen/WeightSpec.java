@@ -16,11 +16,18 @@ import java.util.List;
  * @param mean centre of the initial values
  * @param std spread of the initial values
  * @param ints the integer quantization, for {@link Storage#INT_PACKED} only (else null)
+ * @param drawnAs the name whose random stream the values come from: another weight's for an exact
+ *     copy of it (the MTP module's embedding and head), else the weight's own
  */
-record WeightSpec(String name, List<Long> shape, Storage storage, float mean, float std, IntQuantization ints) {
+record WeightSpec(
+    String name, List<Long> shape, Storage storage, float mean, float std, IntQuantization ints, String drawnAs) {
 
   WeightSpec(String name, List<Long> shape, Storage storage, float mean, float std) {
-    this(name, shape, storage, mean, std, null);
+    this(name, shape, storage, mean, std, null, name);
+  }
+
+  WeightSpec(String name, List<Long> shape, Storage storage, float mean, float std, IntQuantization ints) {
+    this(name, shape, storage, mean, std, ints, name);
   }
 
   /** How the values land in the file. */
