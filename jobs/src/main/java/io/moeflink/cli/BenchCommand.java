@@ -1,15 +1,23 @@
 package io.moeflink.cli;
 
-import io.moeflink.workbench.bench.BenchReport;
-import io.moeflink.workbench.bench.BenchSettings;
-import io.moeflink.workbench.bench.ModelBenchmark;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moeflink.engine.generate.Speculation;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.model.Model;
+import io.moeflink.engine.tokenizer.ChatMessage;
+import io.moeflink.engine.tokenizer.Tokenizer;
+import io.moeflink.jobs.JobPreflight;
+import io.moeflink.jobs.SpeculationConverter;
+import io.moeflink.workbench.bench.BenchReport;
+import io.moeflink.workbench.bench.BenchSettings;
+import io.moeflink.workbench.bench.ModelBenchmark;
+import io.moeflink.workbench.bench.SpeculativeBenchmark;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -69,6 +77,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--fma-passes", defaultValue = "5", description = "Timed passes of the FMA probe (default ${DEFAULT-VALUE}).")
   int fmaPasses;
 
+  @Option(names = "--speculative", defaultValue = "none", converter = SpeculationConverter.class,
+      description = "mtp: instead, compare decode with and without MTP speculative decoding (batches default 1,16; --steps tokens each).")
+  Speculation speculative;
+
   @Option(names = "--json", description = "Also write the results as JSON to this file.")
   Path json;
 
@@ -82,6 +94,9 @@ final class BenchCommand implements Callable<Integer> {
     Path dir = models.resolve(spec.commandLine().getErr(), "bench");
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     PrintWriter out = spec.commandLine().getOut();
+    if (speculative == Speculation.MTP) {
+      return speculative(dir, nThreads, out);
+    }
     try (KernelBackend kernels = Backends.cpu(models.backend, nThreads);
         Model m = Model.load(dir, kernels)) {
       BenchReport report = new ModelBenchmark(m, dir.toString()).run(settings);
@@ -90,6 +105,35 @@ final class BenchCommand implements Callable<Integer> {
       if (json != null) {
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), report.toJson());
       }
+    }
+    return 0;
+  }
+
+  /** Decode with and without the MTP module's drafts, on chat prompts when the model has a tokenizer. */
+  private int speculative(Path dir, int nThreads, PrintWriter out) throws Exception {
+    JobPreflight.speculation(speculative, dir, JobPreflight.modelDirectory("--model", dir));
+    int[] sizes = spec.commandLine().getParseResult().hasMatchedOption("--batches") ? batches : new int[] {1, 16};
+    try (KernelBackend kernels = Backends.cpu(models.backend, nThreads);
+        Model plain = Model.load(dir, kernels);
+        Model mtp = Model.load(dir, kernels, true)) {
+      List<int[]> prompts = new ArrayList<>();
+      if (Tokenizer.isPresentIn(dir)) {
+        Tokenizer tokenizer = Tokenizer.load(dir);
+        for (String word : new String[] {"harbor", "quiet", "river", "winter", "garden", "letter", "honest", "travel"}) {
+          prompts.add(tokenizer.applyChatTemplate(List.of(new ChatMessage("user", "What does " + word + " mean?")), true));
+        }
+      } else {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(20240101L);
+        for (int p = 0; p < 8; p++) {
+          prompts.add(random.ints(promptTokens, 0, plain.config().vocabSize()).toArray());
+        }
+      }
+      List<SpeculativeBenchmark.Row> rows =
+          new SpeculativeBenchmark(plain, mtp, prompts).run(sizes, Math.max(2, steps) + 1, repeats);
+      out.printf(java.util.Locale.ROOT, "%s, %s, %d threads; greedy decode with and without MTP drafts%n", dir,
+          kernels.name(), kernels.threads());
+      out.print(SpeculativeBenchmark.table(rows));
+      out.flush();
     }
     return 0;
   }

@@ -56,6 +56,9 @@ final class MakeModelCommand implements Callable<Integer> {
 
   @Mixin private IntQuantizationOptions integers;
 
+  @Option(names = "--mtp", description = "Also write an MTP module (layer num_hidden_layers), for --speculative mtp.")
+  private boolean mtp;
+
   @Option(
       names = "--seed",
       defaultValue = "0",
@@ -106,6 +109,7 @@ final class MakeModelCommand implements Callable<Integer> {
         ModelGenerator.builder(preset.shape())
             .format(format)
             .ints(ints)
+            .mtp(mtp)
             .seed(seed)
             .maxShardBytes(Math.multiplyExact(shardMib, MIB))
             .build()
