@@ -72,10 +72,15 @@ final class RowBlockMatmul {
       float[] out = valid == ROWS ? y : s.partial(tokens * ROWS);
       int base = valid == ROWS ? block * ROWS : 0;
       int stride = valid == ROWS ? rows : ROWS;
+      boolean fused = fuses(w.encoding(), tokens);
       for (int c0 = 0; c0 < cols; c0 += KC) {
         int kc = Math.min(KC, cols - c0);
-        widen(w, block, c0, kc, s);
-        tiles(s.weights, kc, x, c0, cols, tokens, out, base, stride, c0 == 0);
+        if (fused) {
+          fusedTiles(w, block, c0, kc, s, x, cols, tokens, out, base, stride);
+        } else {
+          widen(w, block, c0, kc, s);
+          tiles(s.weights, kc, x, c0, cols, tokens, out, base, stride, c0 == 0);
+        }
       }
       if (valid < ROWS) {
         for (int t = 0; t < tokens; t++) {
@@ -108,6 +113,68 @@ final class RowBlockMatmul {
         case 1 -> Tiles8.t1(b, kc, x, t * cols + c0, y, t * stride + base, first);
         default -> { }
       }
+    }
+  }
+
+  /**
+   * Whether few enough tokens use each weight that widening it in registers ({@link DecodeTiles16},
+   * {@link DecodeTiles8}) beats widening it once into the staging array.
+   */
+  private static boolean fuses(WeightEncoding encoding, int tokens) {
+    return (encoding == WeightEncoding.BF16 || encoding == WeightEncoding.FP8) && tokens <= (L == 16 ? 3 : 2);
+  }
+
+  /** Stages a run of BF16 or FP8 columns and runs the fused tiles over it, one FP8 scale group at a time. */
+  private static void fusedTiles(
+      RowBlocks w, int block, int c0, int kc, Scratch s, float[] x, int cols, int tokens, float[] y, int base, int stride) {
+    boolean fp8 = w.encoding() == WeightEncoding.FP8;
+    if (fp8) {
+      w.stage(block, c0, kc, s.bytes);
+    } else {
+      w.stage(block, c0, kc, s.shorts);
+    }
+    int group = fp8 ? w.groupSize() : kc;
+    for (int from = 0; from < kc; ) {
+      int to = Math.min(kc, (fp8 ? ((c0 + from) / group + 1) * group - c0 : kc));
+      int scaleAt = fp8 ? w.scaleOffset(block, (c0 + from) / group) : 0;
+      int x0 = c0;
+      boolean first = c0 + from == 0;
+      if (L == 16) {
+        switch (tokens) {
+          case 3 -> {
+            if (fp8) {
+              DecodeTiles16.fp8t3(s.bytes, from, to, w.scales(), scaleAt, x, x0, cols, y, base, stride, first);
+            } else {
+              DecodeTiles16.bf16t3(s.shorts, from, to, x, x0, cols, y, base, stride, first);
+            }
+          }
+          case 2 -> {
+            if (fp8) {
+              DecodeTiles16.fp8t2(s.bytes, from, to, w.scales(), scaleAt, x, x0, cols, y, base, stride, first);
+            } else {
+              DecodeTiles16.bf16t2(s.shorts, from, to, x, x0, cols, y, base, stride, first);
+            }
+          }
+          default -> {
+            if (fp8) {
+              DecodeTiles16.fp8t1(s.bytes, from, to, w.scales(), scaleAt, x, x0, y, base, first);
+            } else {
+              DecodeTiles16.bf16t1(s.shorts, from, to, x, x0, y, base, first);
+            }
+          }
+        }
+      } else if (tokens == 2) {
+        if (fp8) {
+          DecodeTiles8.fp8t2(s.bytes, from, to, w.scales(), scaleAt, x, x0, cols, y, base, stride, first);
+        } else {
+          DecodeTiles8.bf16t2(s.shorts, from, to, x, x0, cols, y, base, stride, first);
+        }
+      } else if (fp8) {
+        DecodeTiles8.fp8t1(s.bytes, from, to, w.scales(), scaleAt, x, x0, y, base, first);
+      } else {
+        DecodeTiles8.bf16t1(s.shorts, from, to, x, x0, y, base, first);
+      }
+      from = to;
     }
   }
 
