@@ -27,6 +27,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.apache.flink.configuration.MemorySize;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
@@ -265,6 +266,24 @@ class K8sManifestsTest {
     // The tokenizer is pure Java: no native library to configure (DJL's RUST_FLAVOR is gone).
     assertThat(Files.readString(DOCKERFILE)).doesNotContain("RUST_FLAVOR");
     assertThat(Files.readString(K8S.resolve("image/moe-flink"))).contains(VECTOR_MODULE, "io.moeflink.cli.MoeFlinkCli", JAR_IN_IMAGE);
+  }
+
+  /**
+   * Flink caps a TaskManager's direct memory at framework + task off-heap + network; the CPU
+   * kernels' re-laid-out weights live there, so every deployment gives task off-heap room, the
+   * overlays more than the base, and the process still has room for it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"cpu", "gpu"})
+  void taskOffHeapHoldsTheReLaidOutWeights(String overlay) {
+    for (ObjectNode deployment : flinkDeployments(overlay)) {
+      Map<String, String> config = config(deployment);
+      MemorySize offHeap = MemorySize.parse(config.get("taskmanager.memory.task.off-heap.size"));
+      MemorySize process = MemorySize.parse(deployment.at("/spec/taskManager/resource/memory").asText());
+      assertThat(offHeap.getMebiBytes()).as(id(deployment)).isGreaterThanOrEqualTo(1024)
+          .isLessThan(process.getMebiBytes() / 2);
+      assertThat(Double.parseDouble(config.get("taskmanager.memory.managed.fraction"))).as(id(deployment)).isLessThan(0.1);
+    }
   }
 
   @ParameterizedTest

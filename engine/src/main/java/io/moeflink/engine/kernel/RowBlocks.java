@@ -57,6 +57,23 @@ final class RowBlocks {
   }
 
   /** Re-lays out {@code w}'s rows, reading each of its stored bytes once. */
+  /**
+   * A direct buffer for the re-laid-out weights; past the JVM's direct-memory limit, an error that
+   * says which setting raises it.
+   */
+  private static ByteBuffer allocate(WeightMatrix w, int bytes, long total) {
+    try {
+      return ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    } catch (OutOfMemoryError e) {
+      OutOfMemoryError clear = new OutOfMemoryError("Out of direct memory re-laying out " + w.name() + " ("
+          + (total >> 20) + " MiB): the CPU kernels keep the weights they use off the heap, about the size of"
+          + " the dense weights (or of a shard's experts); raise -XX:MaxDirectMemorySize (bin/moe-flink:"
+          + " MOE_FLINK_JAVA_OPTS), or on Flink taskmanager.memory.task.off-heap.size");
+      clear.initCause(e);
+      throw clear;
+    }
+  }
+
   static RowBlocks of(WeightMatrix w) {
     WeightEncoding encoding = w.encoding();
     int rows = w.rows();
@@ -71,7 +88,7 @@ final class RowBlocks {
     ByteBuffer[] chunks = new ByteBuffer[(blocks + perChunk - 1) / perChunk];
     for (int i = 0; i < chunks.length; i++) {
       int n = Math.min(perChunk, blocks - i * perChunk);
-      chunks[i] = ByteBuffer.allocateDirect(Math.toIntExact(n * blockBytes)).order(ByteOrder.LITTLE_ENDIAN);
+      chunks[i] = allocate(w, Math.toIntExact(n * blockBytes), (long) blocks * blockBytes);
     }
     int groupSize = switch (encoding) {
       case FP8 -> WeightMatrix.FP8_BLOCK;
