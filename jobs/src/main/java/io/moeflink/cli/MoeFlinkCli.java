@@ -40,7 +40,13 @@ public final class MoeFlinkCli {
 
   /** Runs the CLI and returns its exit code (for tests). */
   public static int run(String... args) {
-    return commandLine().execute(args);
+    try {
+      return commandLine().execute(args);
+    } catch (OutOfMemoryError e) {
+      // picocli hands errors through: say what ran out in one line, as for any other failure
+      System.err.println("moe-flink: failed: " + e.getMessage());
+      return CliErrors.FAILURE;
+    }
   }
 
   /** The command line, for callers that redirect its output. */
