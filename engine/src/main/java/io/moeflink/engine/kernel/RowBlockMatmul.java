@@ -121,60 +121,110 @@ final class RowBlockMatmul {
    * {@link DecodeTiles8}) beats widening it once into the staging array.
    */
   private static boolean fuses(WeightEncoding encoding, int tokens) {
-    return (encoding == WeightEncoding.BF16 || encoding == WeightEncoding.FP8) && tokens <= (L == 16 ? 3 : 2);
+    return encoding != WeightEncoding.F32 && tokens <= (L == 16 ? 3 : 2);
   }
 
-  /** Stages a run of BF16 or FP8 columns and runs the fused tiles over it, one FP8 scale group at a time. */
+  /**
+   * Stages a run of BF16, FP8 or INT columns and runs the fused tiles over it, one scale group at a
+   * time for the scaled encodings.
+   */
   private static void fusedTiles(
       RowBlocks w, int block, int c0, int kc, Scratch s, float[] x, int cols, int tokens, float[] y, int base, int stride) {
-    boolean fp8 = w.encoding() == WeightEncoding.FP8;
-    if (fp8) {
+    WeightEncoding encoding = w.encoding();
+    boolean scaled = encoding != WeightEncoding.BF16;
+    if (scaled) {
       w.stage(block, c0, kc, s.bytes);
     } else {
       w.stage(block, c0, kc, s.shorts);
     }
-    int group = fp8 ? w.groupSize() : kc;
+    int group = scaled ? w.groupSize() : kc;
     for (int from = 0; from < kc; ) {
-      int to = Math.min(kc, (fp8 ? ((c0 + from) / group + 1) * group - c0 : kc));
-      int scaleAt = fp8 ? w.scaleOffset(block, (c0 + from) / group) : 0;
-      int x0 = c0;
+      int to = scaled ? Math.min(kc, ((c0 + from) / group + 1) * group - c0) : kc;
+      int scaleAt = scaled ? w.scaleOffset(block, (c0 + from) / group) : 0;
       boolean first = c0 + from == 0;
       if (L == 16) {
-        switch (tokens) {
-          case 3 -> {
-            if (fp8) {
-              DecodeTiles16.fp8t3(s.bytes, from, to, w.scales(), scaleAt, x, x0, cols, y, base, stride, first);
-            } else {
-              DecodeTiles16.bf16t3(s.shorts, from, to, x, x0, cols, y, base, stride, first);
-            }
-          }
-          case 2 -> {
-            if (fp8) {
-              DecodeTiles16.fp8t2(s.bytes, from, to, w.scales(), scaleAt, x, x0, cols, y, base, stride, first);
-            } else {
-              DecodeTiles16.bf16t2(s.shorts, from, to, x, x0, cols, y, base, stride, first);
-            }
-          }
-          default -> {
-            if (fp8) {
-              DecodeTiles16.fp8t1(s.bytes, from, to, w.scales(), scaleAt, x, x0, y, base, first);
-            } else {
-              DecodeTiles16.bf16t1(s.shorts, from, to, x, x0, y, base, first);
-            }
-          }
-        }
-      } else if (tokens == 2) {
-        if (fp8) {
-          DecodeTiles8.fp8t2(s.bytes, from, to, w.scales(), scaleAt, x, x0, cols, y, base, stride, first);
-        } else {
-          DecodeTiles8.bf16t2(s.shorts, from, to, x, x0, cols, y, base, stride, first);
-        }
-      } else if (fp8) {
-        DecodeTiles8.fp8t1(s.bytes, from, to, w.scales(), scaleAt, x, x0, y, base, first);
+        fused16(encoding, tokens, s, from, to, w, scaleAt, x, c0, cols, y, base, stride, first);
       } else {
-        DecodeTiles8.bf16t1(s.shorts, from, to, x, x0, y, base, first);
+        fused8(encoding, tokens, s, from, to, w, scaleAt, x, c0, cols, y, base, stride, first);
       }
       from = to;
+    }
+  }
+
+  private static void fused16(WeightEncoding encoding, int tokens, Scratch s, int from, int to, RowBlocks w,
+      int scaleAt, float[] x, int x0, int cols, float[] y, int base, int stride, boolean first) {
+    float[] sc = w.scales();
+    float[] off = w.offsets();
+    byte[] b = s.bytes;
+    switch (encoding) {
+      case BF16 -> {
+        switch (tokens) {
+          case 3 -> DecodeTiles16.bf16t3(s.shorts, from, to, x, x0, cols, y, base, stride, first);
+          case 2 -> DecodeTiles16.bf16t2(s.shorts, from, to, x, x0, cols, y, base, stride, first);
+          default -> DecodeTiles16.bf16t1(s.shorts, from, to, x, x0, y, base, first);
+        }
+      }
+      case FP8 -> {
+        switch (tokens) {
+          case 3 -> DecodeTiles16.fp8t3(b, from, to, sc, scaleAt, x, x0, cols, y, base, stride, first);
+          case 2 -> DecodeTiles16.fp8t2(b, from, to, sc, scaleAt, x, x0, cols, y, base, stride, first);
+          default -> DecodeTiles16.fp8t1(b, from, to, sc, scaleAt, x, x0, y, base, first);
+        }
+      }
+      case INT8 -> {
+        switch (tokens) {
+          case 3 -> DecodeTiles16.int8t3(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
+          case 2 -> DecodeTiles16.int8t2(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
+          default -> DecodeTiles16.int8t1(b, from, to, sc, off, scaleAt, x, x0, y, base, first);
+        }
+      }
+      case INT4 -> {
+        switch (tokens) {
+          case 3 -> DecodeTiles16.int4t3(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
+          case 2 -> DecodeTiles16.int4t2(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
+          default -> DecodeTiles16.int4t1(b, from, to, sc, off, scaleAt, x, x0, y, base, first);
+        }
+      }
+      default -> throw new IllegalStateException("no fused tile for " + encoding);
+    }
+  }
+
+  private static void fused8(WeightEncoding encoding, int tokens, Scratch s, int from, int to, RowBlocks w,
+      int scaleAt, float[] x, int x0, int cols, float[] y, int base, int stride, boolean first) {
+    float[] sc = w.scales();
+    float[] off = w.offsets();
+    byte[] b = s.bytes;
+    boolean two = tokens == 2;
+    switch (encoding) {
+      case BF16 -> {
+        if (two) {
+          DecodeTiles8.bf16t2(s.shorts, from, to, x, x0, cols, y, base, stride, first);
+        } else {
+          DecodeTiles8.bf16t1(s.shorts, from, to, x, x0, y, base, first);
+        }
+      }
+      case FP8 -> {
+        if (two) {
+          DecodeTiles8.fp8t2(b, from, to, sc, scaleAt, x, x0, cols, y, base, stride, first);
+        } else {
+          DecodeTiles8.fp8t1(b, from, to, sc, scaleAt, x, x0, y, base, first);
+        }
+      }
+      case INT8 -> {
+        if (two) {
+          DecodeTiles8.int8t2(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
+        } else {
+          DecodeTiles8.int8t1(b, from, to, sc, off, scaleAt, x, x0, y, base, first);
+        }
+      }
+      case INT4 -> {
+        if (two) {
+          DecodeTiles8.int4t2(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
+        } else {
+          DecodeTiles8.int4t1(b, from, to, sc, off, scaleAt, x, x0, y, base, first);
+        }
+      }
+      default -> throw new IllegalStateException("no fused tile for " + encoding);
     }
   }
 

@@ -52,7 +52,8 @@ class KernelBackendTest {
         Arguments.of(bits, 64, 256, 32, false, 5),
         Arguments.of(bits, 70, 384, 128, true, 1),
         Arguments.of(bits, 33, 128, 128, false, 9), // one group per row: per-channel
-        Arguments.of(bits, 96, 520, 8, false, 17)));
+        Arguments.of(bits, 96, 520, 8, false, 17),
+        Arguments.of(bits, 45, 700, 96, false, 2))); // groups across the staged runs of 256 columns
   }
 
   @ParameterizedTest(name = "INT{0} [{1} x {2}] groups of {3}, symmetric {4}, {5} tokens")
