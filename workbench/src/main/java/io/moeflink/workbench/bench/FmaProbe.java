@@ -11,7 +11,7 @@ import io.moeflink.engine.kernel.KernelBackend;
  */
 final class FmaProbe {
   /** FMAs per chain per pass: long enough to dwarf the pool's start-up, short enough to repeat. */
-  private static final long ITERATIONS = 1L << 22;
+  private static final long ITERATIONS = 1L << 24;
 
   private final Chains chains;
   private final KernelBackend kernels;

@@ -7,14 +7,14 @@ final class ScalarFmaChains implements FmaProbe.Chains {
     float m = 1f - seed;
     float a0 = 1f, a1 = 1f, a2 = 1f, a3 = 1f, a4 = 1f, a5 = 1f, a6 = 1f, a7 = 1f;
     for (long i = 0; i < iterations; i++) {
-      a0 = Math.fma(a0, m, seed);
-      a1 = Math.fma(a1, m, seed);
-      a2 = Math.fma(a2, m, seed);
-      a3 = Math.fma(a3, m, seed);
-      a4 = Math.fma(a4, m, seed);
-      a5 = Math.fma(a5, m, seed);
-      a6 = Math.fma(a6, m, seed);
-      a7 = Math.fma(a7, m, seed);
+      a0 = Math.fma(m, seed, a0);
+      a1 = Math.fma(m, seed, a1);
+      a2 = Math.fma(m, seed, a2);
+      a3 = Math.fma(m, seed, a3);
+      a4 = Math.fma(m, seed, a4);
+      a5 = Math.fma(m, seed, a5);
+      a6 = Math.fma(m, seed, a6);
+      a7 = Math.fma(m, seed, a7);
     }
     return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
   }
