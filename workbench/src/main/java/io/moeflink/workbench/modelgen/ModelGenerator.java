@@ -76,6 +76,7 @@ public final class ModelGenerator {
   private final WeightFormat format;
   private final IntQuantization ints; // INT8 and INT4 only
   private final boolean mtp;
+  private final CheckpointFamily family;
   private final long seed;
   private final long maxShardBytes;
   private final int threads;
@@ -90,6 +91,7 @@ public final class ModelGenerator {
     }
     this.seed = builder.seed;
     this.mtp = builder.mtp;
+    this.family = builder.family;
     this.maxShardBytes = builder.maxShardBytes;
     this.threads = builder.threads;
   }
@@ -106,13 +108,14 @@ public final class ModelGenerator {
    */
   public GeneratedModel writeTo(Path directory) throws IOException {
     long start = System.nanoTime();
-    CheckpointPlan plan = CheckpointPlan.of(shape, format, ints, mtp);
+    CheckpointPlan plan = CheckpointPlan.of(shape, format, ints, mtp, family);
     List<List<Tensor>> shards = shard(plan);
     long parameters = plan.parameterCount();
     LOG.info(
-        "Generating a {} DeepSeek-V3 checkpoint in {}: {} parameters ({} active), {} shard(s),"
+        "Generating a {} {} checkpoint in {}: {} parameters ({} active), {} shard(s),"
             + " seed {}",
         format,
+        family,
         directory,
         parameters,
         shape.activeParameterCount(),
@@ -140,11 +143,11 @@ public final class ModelGenerator {
     HfJson.write(index, HfJson.index(tensorBytes, fileByTensor));
     files.add(index);
     Path config = directory.resolve("config.json");
-    ObjectNode json = HfJson.config(shape, format, ints);
+    ObjectNode json = HfJson.config(shape, format, ints, family);
     json.put("num_nextn_predict_layers", mtp ? 1 : 0);
     HfJson.write(config, json);
     files.add(config);
-    if (shape.vocabSize() >= TOKENIZER_VOCAB_SIZE) {
+    if (shape.vocabSize() >= TOKENIZER_VOCAB_SIZE && family == CheckpointFamily.V3) {
       files.addAll(copyTokenizer(directory));
     }
 
@@ -374,6 +377,7 @@ public final class ModelGenerator {
     private WeightFormat format = WeightFormat.BF16;
     private IntQuantization ints; // null: the format's default
     private boolean mtp;
+    private CheckpointFamily family = CheckpointFamily.V3;
     private long seed;
     private long maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
     private int threads = Runtime.getRuntime().availableProcessors();
@@ -396,6 +400,15 @@ public final class ModelGenerator {
     /** Whether to write an MTP module as layer {@code num_hidden_layers} (default: no). */
     public Builder mtp(boolean value) {
       mtp = value;
+      return this;
+    }
+
+    /**
+     * The config keys and tensor names of {@code value} (default V3). The shape is written as
+     * given; {@link CheckpointFamily#adapt} gives it the family's settings.
+     */
+    public Builder family(CheckpointFamily value) {
+      family = value;
       return this;
     }
 
