@@ -62,7 +62,8 @@ final class MakeModelCommand implements Callable<Integer> {
       defaultValue = "v3",
       converter = FamilyConverter.class,
       description =
-          "Checkpoint family whose config keys and tensor names to write: v3, v3.2-exp, kimi-k2, moonlight,"
+          "Checkpoint family whose config keys and tensor names to write: v3, v3.1 (fp8 only), v3.2-exp,"
+              + " kimi-k2, moonlight,"
               + " v2 or v2-lite (the preset's sizes with the family's groups, query path, shared experts,"
               + " router and rope). Default: ${DEFAULT-VALUE}.")
   private CheckpointFamily family;
@@ -186,7 +187,11 @@ final class MakeModelCommand implements Callable<Integer> {
   static final class FamilyConverter implements ITypeConverter<CheckpointFamily> {
     @Override
     public CheckpointFamily convert(String value) {
-      return CheckpointFamily.fromName(value);
+      try {
+        return CheckpointFamily.fromName(value);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+      }
     }
   }
 

@@ -13,6 +13,8 @@ import java.util.stream.Collectors;
 public enum CheckpointFamily {
   /** DeepSeek-V3 (also V3-0324, R1, V3.1: the same tensors): the shape as given. */
   V3("v3", "deepseek_v3", "DeepseekV3ForCausalLM", "sigmoid", "noaux_tc", true),
+  /** DeepSeek-V3.1: V3's tensors, FP8 only, block scales powers of two ({@code scale_fmt: ue8m0}). */
+  V3_1("v3.1", "deepseek_v3", "DeepseekV3ForCausalLM", "sigmoid", "noaux_tc", true),
   /** DeepSeek-V3.2-Exp: V3 plus each layer's lightning indexer. */
   V3_2_EXP("v3.2-exp", "deepseek_v32", "DeepseekV32ForCausalLM", "sigmoid", "noaux_tc", true),
   /** Kimi K2: one expert group, rope_theta 50000, YaRN with betas 1 and 1, V3's router with its bias. */
@@ -83,6 +85,11 @@ public enum CheckpointFamily {
     return routerBias;
   }
 
+  /** Whether FP8 block scales are powers of two, declared {@code quantization_config.scale_fmt: ue8m0}. */
+  public boolean ue8m0Scales() {
+    return this == V3_1;
+  }
+
   /** Whether each layer has V3.2-Exp's indexer. */
   public boolean indexer() {
     return this == V3_2_EXP;
@@ -98,7 +105,7 @@ public enum CheckpointFamily {
     int topK = Math.min(shape.numExpertsPerTok(), experts);
     int maxPositions = shape.maxPositionEmbeddings();
     switch (this) {
-      case V3, V3_2_EXP -> {}
+      case V3, V3_1, V3_2_EXP -> {}
       case KIMI_K2 -> b.nGroup(1).topkGroup(1).nSharedExperts(1).routedScalingFactor(2.827).ropeTheta(KIMI_ROPE_THETA)
           .ropeScaling(new ModelShape.Yarn(32, Math.max(1, maxPositions / 32), 1, 1, 1, 1));
       case MOONLIGHT -> b.nGroup(1).topkGroup(1).qLoraRank(0).nSharedExperts(2).routedScalingFactor(2.446)

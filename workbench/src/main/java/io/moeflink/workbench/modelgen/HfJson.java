@@ -126,6 +126,9 @@ final class HfJson {
       q.put("fmt", "e4m3");
       q.put("activation_scheme", "dynamic");
       q.putArray("weight_block_size").add(Fp8BlockQuantizer.BLOCK).add(Fp8BlockQuantizer.BLOCK);
+      if (family.ue8m0Scales()) {
+        q.put("scale_fmt", "ue8m0");
+      }
     }
     return c;
   }

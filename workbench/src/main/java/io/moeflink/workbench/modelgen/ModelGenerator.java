@@ -263,7 +263,7 @@ public final class ModelGenerator {
     TensorRandom random = TensorRandom.forTensor(seed, weight.drawnAs());
     try {
       if (weight.storage() == Storage.FP8_BLOCKS) {
-        writeFp8Slice(slice, random, writerByTensor);
+        writeFp8Slice(slice, random, writerByTensor, family.ue8m0Scales());
       } else if (weight.storage() == Storage.INT_PACKED) {
         writeIntSlice(slice, random, writerByTensor);
       } else {
@@ -297,7 +297,7 @@ public final class ModelGenerator {
 
   /** Generates and quantises one 128-row stripe at a time, then writes codes and scales. */
   private static void writeFp8Slice(
-      WeightSlice slice, TensorRandom random, Map<String, SafetensorsWriter> writerByTensor)
+      WeightSlice slice, TensorRandom random, Map<String, SafetensorsWriter> writerByTensor, boolean ue8m0)
       throws IOException {
     WeightSpec weight = slice.weight();
     int cols = Math.toIntExact(weight.cols());
@@ -316,7 +316,7 @@ public final class ModelGenerator {
       for (int i = 0; i < count; i++) {
         stripe[i] = weight.mean() + weight.std() * random.gaussian(first + i);
       }
-      Fp8BlockQuantizer.quantizeStripe(stripe, stripeRows, cols, codes, scales);
+      Fp8BlockQuantizer.quantizeStripe(stripe, stripeRows, cols, codes, scales, ue8m0);
       codeWriter.write(weight.name(), first, ByteBuffer.wrap(codes, 0, count));
       scaleBytes.clear();
       scaleBytes.asFloatBuffer().put(scales);
@@ -442,6 +442,10 @@ public final class ModelGenerator {
       }
       if (threads <= 0) {
         throw new IllegalArgumentException("threads is " + threads + ", must be positive");
+      }
+      if (family.ue8m0Scales() && format != WeightFormat.FP8) {
+        throw new IllegalArgumentException(
+            "A " + family + " checkpoint stores FP8 weights with power-of-two (ue8m0) scales: use the fp8 format");
       }
       return new ModelGenerator(this);
     }

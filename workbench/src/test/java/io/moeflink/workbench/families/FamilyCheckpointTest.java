@@ -27,6 +27,7 @@ import io.moeflink.workbench.modelgen.CheckpointFamily;
 import io.moeflink.workbench.modelgen.ModelGenerator;
 import io.moeflink.workbench.modelgen.ModelPreset;
 import io.moeflink.workbench.modelgen.ModelShape;
+import io.moeflink.workbench.modelgen.WeightFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,6 +60,7 @@ class FamilyCheckpointTest {
   static Stream<Arguments> families() {
     return Stream.of(
         Arguments.of(CheckpointFamily.V3, ModelFamily.DEEPSEEK_V3),
+        Arguments.of(CheckpointFamily.V3_1, ModelFamily.DEEPSEEK_V3_1),
         Arguments.of(CheckpointFamily.V3_2_EXP, ModelFamily.DEEPSEEK_V3_2_EXP),
         Arguments.of(CheckpointFamily.KIMI_K2, ModelFamily.KIMI_K2),
         Arguments.of(CheckpointFamily.MOONLIGHT, ModelFamily.MOONLIGHT),
@@ -70,7 +72,8 @@ class FamilyCheckpointTest {
     Path dir = Path.of("target/family-models", family.toString());
     if (!Files.exists(dir.resolve("config.json"))) {
       ModelShape base = ModelPreset.TINY.shape().toBuilder().vocabSize(600).build();
-      ModelGenerator.builder(family.adapt(base)).family(family).seed(5).build().writeTo(dir);
+      WeightFormat format = family.ue8m0Scales() ? WeightFormat.FP8 : WeightFormat.BF16;
+      ModelGenerator.builder(family.adapt(base)).family(family).format(format).seed(5).build().writeTo(dir);
     }
     return dir;
   }
@@ -165,6 +168,31 @@ class FamilyCheckpointTest {
     JsonNode v32 = config(CheckpointFamily.V3_2_EXP);
     assertThat(v32.get("architectures").get(0).asText()).isEqualTo("DeepseekV32ForCausalLM");
     assertThat(v32.get("index_topk").asInt()).isEqualTo(2048);
+  }
+
+  /**
+   * V3.1's {@code scale_fmt: ue8m0} changes nothing in how weights are read: each stored scale is a
+   * power of two, and the float32 product {@code e4m3(code) * scale} is then exact (equal to the
+   * float64 product), so the engine's multiply-by-scale dequantization is already right.
+   */
+  @Test
+  void v31ScalesArePowersOfTwoSoItsFp8ProductsAreExact() throws Exception {
+    Path dir = generated(CheckpointFamily.V3_1);
+    assertThat(config(CheckpointFamily.V3_1).get("quantization_config").get("scale_fmt").asText()).isEqualTo("ue8m0");
+    int scales = 0;
+    for (String name : names(CheckpointFamily.V3_1)) {
+      if (name.endsWith("_scale_inv")) {
+        for (float s : Float64Reference.f32(dir, name)) {
+          assertThat(Math.scalb(1f, Math.getExponent(s))).as(name).isEqualTo(s);
+          for (int code = 0; code < 0x7f; code++) { // every finite E4M3 magnitude
+            float v = io.moeflink.engine.checkpoint.Fp8E4M3.decode((byte) code);
+            assertThat((double) (v * s)).isEqualTo((double) v * s);
+          }
+          scales++;
+        }
+      }
+    }
+    assertThat(scales).isGreaterThan(100);
   }
 
   @Test

@@ -44,8 +44,13 @@ final class Float64Reference {
     JsonNode map = JSON.readTree(dir.resolve("model.safetensors.index.json").toFile()).get("weight_map");
     TreeSet<String> files = new TreeSet<>();
     map.forEach(f -> files.add(f.asText()));
+    Map<String, String> fp8Dtypes = new HashMap<>();
     for (String f : files) {
-      read(dir.resolve(f));
+      read(dir.resolve(f), fp8Dtypes);
+    }
+    int block = c.path("quantization_config").path("weight_block_size").path(0).asInt(128);
+    for (String name : fp8Dtypes.keySet()) {
+      dequantize(name, block);
     }
     heads = c.get("num_attention_heads").asInt();
     nope = c.get("qk_nope_head_dim").asInt();
@@ -87,7 +92,29 @@ final class Float64Reference {
     return rope * Math.log(l0 / (rotations * 2 * Math.PI)) / (2 * Math.log(theta));
   }
 
-  private void read(Path file) throws IOException {
+  /**
+   * FP8 weights: {@code e4m3(code) * scale_inv} of the code's 128x128 block, the product taken in
+   * float32 as the reference does; the E4M3 value is decoded here (sign, 4-bit exponent bias 7,
+   * 3-bit mantissa, exponent 0 subnormal).
+   */
+  private void dequantize(String name, int block) {
+    double[] codes = w.get(name);
+    double[] scales = w.remove(name + "_scale_inv");
+    int cols = shapes.get(name)[1];
+    int scaleCols = (cols + block - 1) / block;
+    for (int i = 0; i < codes.length; i++) {
+      int code = (int) codes[i];
+      int e = (code >> 3) & 0xf;
+      int m = code & 7;
+      double v = e == 0 ? m / 8.0 * Math.pow(2, -6) : (1 + m / 8.0) * Math.pow(2, e - 7);
+      v = (code & 0x80) != 0 ? -v : v;
+      codes[i] = (float) v * (float) scales[(i / cols / block) * scaleCols + (i % cols) / block];
+    }
+  }
+
+  private final Map<String, int[]> shapes = new HashMap<>();
+
+  private void read(Path file, Map<String, String> fp8) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
     ByteBuffer all = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     int n = (int) all.getLong(0);
@@ -100,18 +127,39 @@ final class Float64Reference {
       long begin = 8L + n + e.getValue().get("data_offsets").get(0).asLong();
       long end = 8L + n + e.getValue().get("data_offsets").get(1).asLong();
       String dtype = e.getValue().get("dtype").asText();
-      int size = dtype.equals("BF16") ? 2 : 4;
+      int size = dtype.equals("BF16") ? 2 : dtype.equals("F8_E4M3") ? 1 : 4;
+      JsonNode shape = e.getValue().get("shape");
+      shapes.put(e.getKey(), new int[] {shape.get(0).asInt(), shape.size() > 1 ? shape.get(1).asInt() : 1});
+      if (dtype.equals("F8_E4M3")) {
+        fp8.put(e.getKey(), dtype);
+      }
       double[] v = new double[(int) ((end - begin) / size)];
       for (int i = 0; i < v.length; i++) {
         int at = (int) begin + i * size;
         v[i] = switch (dtype) {
           case "BF16" -> Float.intBitsToFloat((all.getShort(at) & 0xffff) << 16);
           case "F32" -> all.getFloat(at);
-          default -> throw new IllegalArgumentException(e.getKey() + ": the reference reads BF16 and F32, not " + dtype);
+          case "F8_E4M3" -> all.get(at) & 0xff; // the code, decoded with its scale below
+          default -> throw new IllegalArgumentException(e.getKey() + ": the reference reads BF16, F32, F8_E4M3, not " + dtype);
         };
       }
       w.put(e.getKey(), v);
     }
+  }
+
+  /** The stored values of the F32 tensor {@code name} of the checkpoint in {@code dir}. */
+  static float[] f32(Path dir, String name) throws IOException {
+    String file = JSON.readTree(dir.resolve("model.safetensors.index.json").toFile()).get("weight_map").get(name).asText();
+    byte[] bytes = Files.readAllBytes(dir.resolve(file));
+    ByteBuffer all = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    int n = (int) all.getLong(0);
+    JsonNode meta = JSON.readTree(new String(bytes, 8, n, StandardCharsets.UTF_8)).get(name);
+    long begin = 8L + n + meta.get("data_offsets").get(0).asLong();
+    float[] v = new float[(int) ((meta.get("data_offsets").get(1).asLong() - meta.get("data_offsets").get(0).asLong()) / 4)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = all.getFloat((int) begin + 4 * i);
+    }
+    return v;
   }
 
   /** Logits of the last position of {@code tokens} (positions 0..). */
