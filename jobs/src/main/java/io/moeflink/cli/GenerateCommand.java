@@ -145,6 +145,7 @@ final class GenerateCommand implements Callable<Integer> {
         writeLogits(logitsOut, prefillLogits[0]);
       }
       ObjectNode out = JSON.createObjectNode();
+      out.put("model_family", m.config().family().displayName());
       ArrayNode tokens = out.putArray("tokens");
       Arrays.stream(r.tokens()).forEach(tokens::add);
       if (r.text() != null) {

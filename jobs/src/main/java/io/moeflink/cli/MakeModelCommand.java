@@ -1,5 +1,6 @@
 package io.moeflink.cli;
 
+import io.moeflink.workbench.modelgen.CheckpointFamily;
 import io.moeflink.workbench.modelgen.GeneratedModel;
 import io.moeflink.workbench.modelgen.ModelGenerator;
 import io.moeflink.workbench.modelgen.ModelPreset;
@@ -56,6 +57,17 @@ final class MakeModelCommand implements Callable<Integer> {
 
   @Mixin private IntQuantizationOptions integers;
 
+  @Option(
+      names = "--family",
+      defaultValue = "v3",
+      converter = FamilyConverter.class,
+      description =
+          "Checkpoint family whose config keys and tensor names to write: v3, v3.1 (fp8 only), v3.2-exp,"
+              + " kimi-k2, moonlight,"
+              + " v2 or v2-lite (the preset's sizes with the family's groups, query path, shared experts,"
+              + " router and rope). Default: ${DEFAULT-VALUE}.")
+  private CheckpointFamily family;
+
   @Option(names = "--mtp", description = "Also write an MTP module (layer num_hidden_layers), for --speculative mtp.")
   private boolean mtp;
 
@@ -106,7 +118,8 @@ final class MakeModelCommand implements Callable<Integer> {
       deleteEarlierCheckpoint(earlier);
     }
     GeneratedModel model =
-        ModelGenerator.builder(preset.shape())
+        ModelGenerator.builder(family.adapt(preset.shape()))
+            .family(family)
             .format(format)
             .ints(ints)
             .mtp(mtp)
@@ -118,9 +131,10 @@ final class MakeModelCommand implements Callable<Integer> {
         .getOut()
         .printf(
             Locale.ROOT,
-            "make-model: %s %s seed %d -> %s: %,d parameters (%,d active), %,d bytes in %d files,"
+            "make-model: %s%s %s seed %d -> %s: %,d parameters (%,d active), %,d bytes in %d files,"
                 + " %.1f s%n",
             preset,
+            family == CheckpointFamily.V3 ? "" : " " + family,
             format,
             seed,
             out,
@@ -167,6 +181,17 @@ final class MakeModelCommand implements Callable<Integer> {
     @Override
     public ModelPreset convert(String value) {
       return ModelPreset.fromName(value);
+    }
+  }
+
+  static final class FamilyConverter implements ITypeConverter<CheckpointFamily> {
+    @Override
+    public CheckpointFamily convert(String value) {
+      try {
+        return CheckpointFamily.fromName(value);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+      }
     }
   }
 

@@ -24,6 +24,14 @@ public final class TensorNames {
     return layer(layer) + "mlp." + projection;
   }
 
+  /** DeepSeek-V3.2-Exp's indexer projections: query from the q latent, one key, per-head weights. */
+  public static final List<String> INDEXER_MATRICES = List.of("wq_b.weight", "wk.weight", "weights_proj.weight");
+
+  /** {@code model.layers.L.self_attn.indexer.} + {@code suffix} (DeepSeek-V3.2-Exp). */
+  public static String indexer(int layer, String suffix) {
+    return attention(layer, "indexer." + suffix);
+  }
+
   /** {@code model.layers.L.mlp.experts.E.} */
   public static String expert(int layer, int expert) {
     return layer(layer) + "mlp.experts." + expert + ".";
@@ -43,8 +51,11 @@ public final class TensorNames {
     int l = c.numHiddenLayers();
     Set<String> names = new LinkedHashSet<>();
     for (String suffix : new String[] {"enorm.weight", "hnorm.weight", "shared_head.norm.weight",
-        "input_layernorm.weight", "post_attention_layernorm.weight", "mlp.gate.weight", "mlp.gate.e_score_correction_bias"}) {
+        "input_layernorm.weight", "post_attention_layernorm.weight", "mlp.gate.weight"}) {
       names.add(mtp(c, suffix));
+    }
+    if (c.topkMethod().hasCorrectionBias()) {
+      names.add(mtp(c, "mlp.gate.e_score_correction_bias"));
     }
     names.addAll(storedAs(mtp(c, "eh_proj.weight"), checkpoint));
     if (c.hasQueryLora()) {
@@ -150,10 +161,19 @@ public final class TensorNames {
       names.add(attention(l, "kv_a_layernorm.weight"));
       if (c.isMoeLayer(l)) {
         names.add(mlp(l, "gate.weight"));
-        names.add(mlp(l, "gate.e_score_correction_bias"));
+        if (c.topkMethod().hasCorrectionBias()) {
+          names.add(mlp(l, "gate.e_score_correction_bias"));
+        }
       }
       for (String p : projections(c, l)) {
         names.addAll(storedAs(p, checkpoint));
+      }
+      if (c.indexer() != null) {
+        for (String m : INDEXER_MATRICES) {
+          names.addAll(storedAs(indexer(l, m), checkpoint));
+        }
+        names.add(indexer(l, "k_norm.weight"));
+        names.add(indexer(l, "k_norm.bias"));
       }
     }
     return names;

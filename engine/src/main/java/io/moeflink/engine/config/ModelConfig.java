@@ -39,7 +39,11 @@ public record ModelConfig(
     int maxPositionEmbeddings,
     YarnScaling yarn,
     int bosTokenId,
-    int eosTokenId) {
+    int eosTokenId,
+    ModelFamily family,
+    RouterScoring scoring,
+    TopkMethod topkMethod,
+    SparseIndexer indexer) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -67,7 +71,12 @@ public record ModelConfig(
       positive("intermediate_size", intermediateSize);
     }
     if (firstKDenseReplace < numHiddenLayers) {
-      validateMoe(nRoutedExperts, nSharedExperts, numExpertsPerTok, nGroup, topkGroup, moeIntermediateSize);
+      validateMoe(nRoutedExperts, nSharedExperts, numExpertsPerTok, nGroup, topkGroup, moeIntermediateSize,
+          topkMethod);
+    }
+    if (indexer != null && qLoraRank == 0) {
+      throw new ModelConfigException("index_n_heads is set but q_lora_rank is null: DeepSeek-V3.2-Exp's indexer"
+          + " projects the query latent, so it needs q_lora_rank");
     }
     if (!(rmsNormEps > 0)) {
       throw new ModelConfigException("rms_norm_eps is " + rmsNormEps + ", expected a positive number");
@@ -77,7 +86,8 @@ public record ModelConfig(
     }
   }
 
-  private static void validateMoe(int experts, int shared, int topK, int groups, int topkGroup, int moeInter) {
+  private static void validateMoe(
+      int experts, int shared, int topK, int groups, int topkGroup, int moeInter, TopkMethod method) {
     positive("n_routed_experts", experts);
     positive("num_experts_per_tok", topK);
     positive("moe_intermediate_size", moeInter);
@@ -88,7 +98,13 @@ public record ModelConfig(
       throw new ModelConfigException(
           "n_group is " + groups + ", expected a positive divisor of n_routed_experts (" + experts + ")");
     }
-    if (experts / groups < 2) {
+    if (method == TopkMethod.GREEDY) {
+      if (topK > experts) {
+        throw new ModelConfigException("num_experts_per_tok is " + topK + ", more than the " + experts + " experts");
+      }
+      return; // greedy selection ignores the groups
+    }
+    if (method == TopkMethod.NOAUX_TC && experts / groups < 2) {
       throw new ModelConfigException(
           "n_group is " + groups + " for " + experts + " experts: each group needs at least 2 experts,"
               + " since a group's score is the sum of its top-2 biased scores");
@@ -126,17 +142,29 @@ public record ModelConfig(
 
   /** Builds the config from a parsed {@code config.json}, validating every key the math uses. */
   public static ModelConfig fromJson(JsonNode c) {
-    requireText(c, "model_type", "deepseek_v3", false);
+    String modelType = text(c, "model_type", null);
+    if (modelType == null) {
+      throw new ModelConfigException("config.json has no model_type, expected one of " + String.join(", ", MODEL_TYPES));
+    }
+    if (!MODEL_TYPES.contains(modelType)) {
+      throw new ModelConfigException(
+          "model_type is \"" + modelType + "\", expected one of " + String.join(", ", MODEL_TYPES));
+    }
+    boolean v2 = modelType.equals("deepseek_v2");
+    requireArchitecture(c, modelType);
     requireText(c, "hidden_act", "silu", true);
-    requireText(c, "scoring_func", "sigmoid", true);
-    // Trap 1: the V3 router is chosen by topk_method, never by sizes.
-    requireText(c, "topk_method", "noaux_tc", true);
+    // Trap 1: the router is chosen by topk_method and scoring_func, never by sizes.
+    RouterScoring scoring = scoring(text(c, "scoring_func", v2 ? "softmax" : "sigmoid"), v2);
+    TopkMethod method = topkMethod(text(c, "topk_method", v2 ? "greedy" : "noaux_tc"), v2);
     if (c.hasNonNull("moe_layer_freq") && c.get("moe_layer_freq").asInt() != 1) {
       throw new ModelConfigException(
           "moe_layer_freq is " + c.get("moe_layer_freq") + ", only 1 (every layer after first_k_dense_replace) is supported");
     }
+    boolean ue8m0 = ue8m0Scales(c.get("quantization_config"));
     int layers = integer(c, "num_hidden_layers");
     int experts = integerOr(c, "n_routed_experts", 0);
+    int qLoraRank = integerOr(c, "q_lora_rank", 0);
+    int groups = integerOr(c, "n_group", 1);
     return new ModelConfig(
         integer(c, "vocab_size"),
         integer(c, "hidden_size"),
@@ -145,7 +173,7 @@ public record ModelConfig(
         layers,
         integerOr(c, "first_k_dense_replace", experts == 0 ? layers : 0),
         integer(c, "num_attention_heads"),
-        integerOr(c, "q_lora_rank", 0),
+        qLoraRank,
         integer(c, "kv_lora_rank"),
         integer(c, "qk_nope_head_dim"),
         integer(c, "qk_rope_head_dim"),
@@ -153,16 +181,98 @@ public record ModelConfig(
         experts,
         integerOr(c, "n_shared_experts", 0),
         integerOr(c, "num_experts_per_tok", 0),
-        integerOr(c, "n_group", 1),
+        groups,
         integerOr(c, "topk_group", 1),
         number(c, "routed_scaling_factor", 1.0),
-        !c.hasNonNull("norm_topk_prob") || c.get("norm_topk_prob").asBoolean(),
+        // DeepseekV2Config defaults norm_topk_prob to false, DeepseekV3Config to true
+        c.hasNonNull("norm_topk_prob") ? c.get("norm_topk_prob").asBoolean() : !v2,
         number(c, "rms_norm_eps", 1e-6),
         number(c, "rope_theta", 10000.0),
         integer(c, "max_position_embeddings"),
         yarn(c.get("rope_scaling")),
         integerOr(c, "bos_token_id", 0),
-        firstInt(c.get("eos_token_id"), 1));
+        firstInt(c.get("eos_token_id"), 1),
+        ModelFamily.of(modelType, qLoraRank > 0, groups, ue8m0),
+        scoring,
+        method,
+        indexer(c, modelType));
+  }
+
+  /** The {@code model_type}s this engine computes, and the architecture each must declare. */
+  private static final java.util.Map<String, String> ARCHITECTURES = java.util.Map.of(
+      "deepseek_v3", "DeepseekV3ForCausalLM",
+      "kimi_k2", "DeepseekV3ForCausalLM",
+      "deepseek_v32", "DeepseekV32ForCausalLM",
+      "deepseek_v2", "DeepseekV2ForCausalLM");
+
+  private static final java.util.List<String> MODEL_TYPES =
+      java.util.List.of("deepseek_v3", "deepseek_v32", "kimi_k2", "deepseek_v2");
+
+  private static void requireArchitecture(JsonNode c, String modelType) {
+    JsonNode list = c.get("architectures");
+    if (list == null || list.isNull()) {
+      return;
+    }
+    String expected = ARCHITECTURES.get(modelType);
+    if (!list.isArray() || list.size() != 1 || !list.get(0).asText().equals(expected)) {
+      throw new ModelConfigException(
+          "architectures is " + list + ", expected [\"" + expected + "\"] for model_type \"" + modelType + "\"");
+    }
+  }
+
+  private static RouterScoring scoring(String value, boolean v2) {
+    // DeepSeek's HF code computes only these pairs: V2 gates by softmax, V3 by sigmoid
+    String expected = v2 ? "softmax" : "sigmoid";
+    if (!value.equals(expected)) {
+      throw new ModelConfigException("scoring_func is \"" + value + "\", only \"" + expected + "\" is supported for "
+          + (v2 ? "DeepSeek-V2" : "the DeepSeek-V3 architecture"));
+    }
+    return v2 ? RouterScoring.SOFTMAX : RouterScoring.SIGMOID;
+  }
+
+  private static TopkMethod topkMethod(String value, boolean v2) {
+    java.util.List<TopkMethod> supported = v2
+        ? java.util.List.of(TopkMethod.GREEDY, TopkMethod.GROUP_LIMITED_GREEDY)
+        : java.util.List.of(TopkMethod.NOAUX_TC);
+    for (TopkMethod m : supported) {
+      if (m.key().equals(value)) {
+        return m;
+      }
+    }
+    throw new ModelConfigException("topk_method is \"" + value + "\", only "
+        + String.join(" or ", supported.stream().map(m -> "\"" + m.key() + "\"").toList()) + " is supported for "
+        + (v2 ? "DeepSeek-V2" : "the DeepSeek-V3 architecture"));
+  }
+
+  /**
+   * {@code quantization_config.scale_fmt}: DeepSeek-V3.1's {@code ue8m0} says the FP8 block scales
+   * are powers of two (an 8-bit exponent). The reference uses it to round the scales of
+   * ACTIVATIONS it quantizes for its FP8 GEMM; the stored weight scales are multiplied as they are,
+   * so weight dequantization does not change (and a power-of-two product is exact). This engine
+   * does not quantize activations, so nothing else changes either.
+   */
+  private static boolean ue8m0Scales(JsonNode q) {
+    if (q == null || q.isNull() || !q.hasNonNull("scale_fmt")) {
+      return false;
+    }
+    String fmt = q.get("scale_fmt").asText();
+    if (!fmt.equals("ue8m0")) {
+      throw new ModelConfigException(
+          "quantization_config.scale_fmt is \"" + fmt + "\", only \"ue8m0\" (or no scale_fmt) is supported");
+    }
+    return true;
+  }
+
+  private static SparseIndexer indexer(JsonNode c, String modelType) {
+    if (!modelType.equals("deepseek_v32")) {
+      return null;
+    }
+    return new SparseIndexer(integer(c, "index_n_heads"), integer(c, "index_head_dim"), integer(c, "index_topk"));
+  }
+
+  private static String text(JsonNode c, String key, String fallback) {
+    JsonNode v = c.get(key);
+    return v == null || v.isNull() ? fallback : v.asText();
   }
 
   private static YarnScaling yarn(JsonNode s) {
@@ -254,6 +364,22 @@ public record ModelConfig(
     return qLoraRank > 0;
   }
 
+  /**
+   * The longest sequence (prompt + generated tokens) this engine computes exactly: the context, or
+   * for DeepSeek-V3.2-Exp {@code index_topk}, beyond which sparse attention would drop positions.
+   */
+  public int exactContext() {
+    return indexer == null ? maxPositionEmbeddings : Math.min(maxPositionEmbeddings, indexer.topk());
+  }
+
+  /** Why {@link #exactContext()} is the limit, for refusals. */
+  public String exactContextLimit() {
+    return indexer == null
+        ? "the model's context of " + maxPositionEmbeddings
+        : family.displayName() + "'s index_topk of " + indexer.topk() + " (beyond it DeepSeek Sparse Attention keeps"
+            + " only index_topk positions per query, which this engine does not implement)";
+  }
+
   /** Experts in one routing group (groups are contiguous blocks of expert ids). */
   public int expertsPerGroup() {
     return nRoutedExperts / nGroup;
@@ -276,8 +402,8 @@ public record ModelConfig(
   public String summary() {
     return String.format(
         Locale.ROOT,
-        "layers=%d (dense %d) hidden=%d heads=%d q_lora=%d kv_lora=%d experts=%d (groups %d keep %d, top-%d, shared %d) vocab=%d",
-        numHiddenLayers, firstKDenseReplace, hiddenSize, numHeads, qLoraRank, kvLoraRank,
-        nRoutedExperts, nGroup, topkGroup, numExpertsPerTok, nSharedExperts, vocabSize);
+        "%s: layers=%d (dense %d) hidden=%d heads=%d q_lora=%d kv_lora=%d experts=%d (%s %s, groups %d keep %d, top-%d, shared %d) vocab=%d",
+        family.displayName(), numHiddenLayers, firstKDenseReplace, hiddenSize, numHeads, qLoraRank, kvLoraRank,
+        nRoutedExperts, scoring.name().toLowerCase(Locale.ROOT), topkMethod.key(), nGroup, topkGroup, numExpertsPerTok, nSharedExperts, vocabSize);
   }
 }

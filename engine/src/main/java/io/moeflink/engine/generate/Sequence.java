@@ -41,10 +41,10 @@ public final class Sequence {
     this.generatedCount = alreadyGenerated.length;
     this.admittedNanos = admittedNanos;
     int total = request.promptTokens().length + request.sampling().maxTokens();
-    if (total > config.maxPositionEmbeddings()) {
+    if (total > config.exactContext()) {
       throw new IllegalArgumentException(
           "Request " + request.id() + ": prompt (" + request.promptTokens().length + " tokens) + max tokens ("
-              + request.sampling().maxTokens() + ") exceeds the model's context of " + config.maxPositionEmbeddings());
+              + request.sampling().maxTokens() + ") exceeds " + config.exactContextLimit());
     }
   }
 

@@ -230,7 +230,7 @@ public final class ForwardPass {
   }
 
   /** The routing of the MoE layer in flight (tests and metrics); null between layers. */
-  Routing routingInFlight() {
+  public Routing routingInFlight() {
     return routed == null ? null : routed.routing;
   }
 

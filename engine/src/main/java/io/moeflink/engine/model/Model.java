@@ -112,7 +112,7 @@ public final class Model implements AutoCloseable {
       module = MtpModule.load(ck, config);
     }
     Model model = new Model(config, ck, kernels, embedding, blocks, finalNorm, head, module);
-    LOG.info("Loaded DeepSeek-V3 model from {} in {} ms: {}; backend {} with {} threads", source,
+    LOG.info("Loaded {} model from {} in {} ms: {}; backend {} with {} threads", config.family(), source,
         (System.nanoTime() - start) / 1_000_000, config.summary(), kernels.name(), kernels.threads());
     return model;
   }

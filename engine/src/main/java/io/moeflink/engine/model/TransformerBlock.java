@@ -16,9 +16,12 @@ final class TransformerBlock {
   private final MultiHeadLatentAttention attention;
   private final RmsNorm ffnNorm; // (D)
   private final FeedForward feedForward;
+  private final LightningIndexer indexer; // DeepSeek-V3.2-Exp only: loaded, not run (dense up to index_topk)
 
   private TransformerBlock(
-      RmsNorm attentionNorm, MultiHeadLatentAttention attention, RmsNorm ffnNorm, FeedForward feedForward) {
+      RmsNorm attentionNorm, MultiHeadLatentAttention attention, RmsNorm ffnNorm, FeedForward feedForward,
+      LightningIndexer indexer) {
+    this.indexer = indexer;
     this.attentionNorm = attentionNorm;
     this.attention = attention;
     this.ffnNorm = ffnNorm;
@@ -32,7 +35,8 @@ final class TransformerBlock {
     FeedForward ffn = c.isMoeLayer(layer)
         ? MixtureOfExperts.load(ck, c, layer)
         : Mlp.load(ck, p + "mlp.", c.hiddenSize(), c.intermediateSize());
-    return new TransformerBlock(attnNorm, MultiHeadLatentAttention.load(ck, c, layer), ffnNorm, ffn);
+    LightningIndexer indexer = c.indexer() != null ? LightningIndexer.load(ck, c, layer) : null;
+    return new TransformerBlock(attnNorm, MultiHeadLatentAttention.load(ck, c, layer), ffnNorm, ffn, indexer);
   }
 
   /**
@@ -49,6 +53,11 @@ final class TransformerBlock {
 
   FeedForward feedForward() {
     return feedForward;
+  }
+
+  /** Whether the block carries DeepSeek-V3.2-Exp's indexer. */
+  boolean hasIndexer() {
+    return indexer != null;
   }
 
   /** Bytes of weights one decode step reads in this block, routed experts excluded. */

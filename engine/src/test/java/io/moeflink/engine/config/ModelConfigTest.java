@@ -48,7 +48,106 @@ class ModelConfigTest {
     ObjectNode n = golden();
     n.put("topk_method", "group_limited_greedy");
     assertThatThrownBy(() -> ModelConfig.fromJson(n)).isInstanceOf(ModelConfigException.class)
-        .hasMessage("topk_method is \"group_limited_greedy\", only \"noaux_tc\" is supported");
+        .hasMessage("topk_method is \"group_limited_greedy\", only \"noaux_tc\" is supported for the DeepSeek-V3"
+            + " architecture");
+  }
+
+  @Test
+  void namesTheFamilyOfEachPublishedLayout() throws Exception {
+    assertThat(ModelConfig.fromJson(golden()).family()).isEqualTo(ModelFamily.DEEPSEEK_V3);
+    ObjectNode v31 = golden();
+    v31.putObject("quantization_config").put("quant_method", "fp8").put("scale_fmt", "ue8m0");
+    assertThat(ModelConfig.fromJson(v31).family()).isEqualTo(ModelFamily.DEEPSEEK_V3_1);
+    ObjectNode k2 = golden();
+    k2.put("model_type", "kimi_k2");
+    k2.put("n_group", 1);
+    k2.put("topk_group", 1);
+    assertThat(ModelConfig.fromJson(k2).family()).isEqualTo(ModelFamily.KIMI_K2);
+    ObjectNode moonlight = golden();
+    moonlight.put("n_group", 1);
+    moonlight.put("topk_group", 1);
+    moonlight.putNull("q_lora_rank");
+    assertThat(ModelConfig.fromJson(moonlight).family()).isEqualTo(ModelFamily.MOONLIGHT);
+    assertThat(ModelConfig.fromJson(moonlight).topkMethod()).isEqualTo(TopkMethod.NOAUX_TC);
+    ObjectNode v32 = golden();
+    v32.put("model_type", "deepseek_v32");
+    v32.putArray("architectures").add("DeepseekV32ForCausalLM");
+    v32.put("index_n_heads", 4).put("index_head_dim", 16).put("index_topk", 64);
+    ModelConfig c32 = ModelConfig.fromJson(v32);
+    assertThat(c32.family()).isEqualTo(ModelFamily.DEEPSEEK_V3_2_EXP);
+    assertThat(c32.indexer()).isEqualTo(new SparseIndexer(4, 16, 64));
+    assertThat(c32.exactContext()).isEqualTo(64);
+    assertThat(c32.summary()).startsWith("DeepSeek-V3.2-Exp: ");
+  }
+
+  @Test
+  void readsDeepSeekV2sRouterAndItsDefaults() throws Exception {
+    ObjectNode v2 = v2Lite();
+    ModelConfig lite = ModelConfig.fromJson(v2);
+    assertThat(lite.family()).isEqualTo(ModelFamily.DEEPSEEK_V2_LITE);
+    assertThat(lite.scoring()).isEqualTo(RouterScoring.SOFTMAX);
+    assertThat(lite.topkMethod()).isEqualTo(TopkMethod.GREEDY);
+    assertThat(lite.normTopkProb()).isFalse();
+    v2.remove("norm_topk_prob");
+    assertThat(ModelConfig.fromJson(v2).normTopkProb()).as("DeepseekV2Config's default").isFalse();
+    v2.put("topk_method", "group_limited_greedy");
+    v2.put("q_lora_rank", 32);
+    assertThat(ModelConfig.fromJson(v2).family()).isEqualTo(ModelFamily.DEEPSEEK_V2);
+  }
+
+  @Test
+  void deepSeekV2sYarnSquaresTheMscaleOfAllDims() throws Exception {
+    ObjectNode v2 = v2Lite();
+    ObjectNode yarn = (ObjectNode) v2.get("rope_scaling");
+    yarn.put("factor", 40).put("mscale", 0.707).put("mscale_all_dim", 0.707);
+    double m = 0.1 * 0.707 * Math.log(40) + 1;
+    // DeepseekV2Attention: softmax_scale = q_head_dim^-0.5 * m^2; cos/sin get m(mscale)/m(mscale_all_dim) = 1
+    assertThat(ModelConfig.fromJson(v2).softmaxScale()).isEqualTo(m * m / Math.sqrt(32));
+  }
+
+  @Test
+  void refusesWhatItCannotComputeNamingTheKeyAndValue() throws Exception {
+    assertRefused("model_type", "mixtral", "model_type is \"mixtral\", expected one of deepseek_v3, deepseek_v32,"
+        + " kimi_k2, deepseek_v2");
+    assertRefused("scoring_func", "softmax", "scoring_func is \"softmax\", only \"sigmoid\" is supported for the"
+        + " DeepSeek-V3 architecture");
+    ObjectNode arch = golden();
+    arch.putArray("architectures").add("DeepseekV2ForCausalLM");
+    assertThatThrownBy(() -> ModelConfig.fromJson(arch)).hasMessage(
+        "architectures is [\"DeepseekV2ForCausalLM\"], expected [\"DeepseekV3ForCausalLM\"] for model_type"
+            + " \"deepseek_v3\"");
+    ObjectNode v2 = v2Lite();
+    v2.put("topk_method", "noaux_tc");
+    assertThatThrownBy(() -> ModelConfig.fromJson(v2)).hasMessage(
+        "topk_method is \"noaux_tc\", only \"greedy\" or \"group_limited_greedy\" is supported for DeepSeek-V2");
+    ObjectNode fmt = golden();
+    fmt.putObject("quantization_config").put("scale_fmt", "e5m2");
+    assertThatThrownBy(() -> ModelConfig.fromJson(fmt)).hasMessage(
+        "quantization_config.scale_fmt is \"e5m2\", only \"ue8m0\" (or no scale_fmt) is supported");
+    ObjectNode v32 = golden();
+    v32.put("model_type", "deepseek_v32");
+    v32.remove("architectures");
+    assertThatThrownBy(() -> ModelConfig.fromJson(v32)).hasMessage("config.json has no index_n_heads");
+  }
+
+  private static void assertRefused(String key, String value, String message) throws Exception {
+    ObjectNode n = golden();
+    n.put(key, value);
+    assertThatThrownBy(() -> ModelConfig.fromJson(n)).isInstanceOf(ModelConfigException.class).hasMessage(message);
+  }
+
+  /** The golden config recast as DeepSeek-V2-Lite's keys. */
+  private static ObjectNode v2Lite() throws Exception {
+    ObjectNode n = golden();
+    n.put("model_type", "deepseek_v2");
+    n.putArray("architectures").add("DeepseekV2ForCausalLM");
+    n.put("scoring_func", "softmax");
+    n.put("topk_method", "greedy");
+    n.put("norm_topk_prob", false);
+    n.put("n_group", 1);
+    n.put("topk_group", 1);
+    n.putNull("q_lora_rank");
+    return n;
   }
 
   @Test

@@ -94,7 +94,7 @@ public final class Admission extends ProcessFunction<InferenceRequest, Generatio
         throw new RequestRejectedException("prompt_token_ids contains " + t + ", outside the vocabulary 0.." + (config.vocabSize() - 1));
       }
     }
-    int context = config.maxPositionEmbeddings();
+    int context = config.exactContext();
     int maxPrompt = policy.maxPromptTokens() == 0 ? context - 1 : Math.min(policy.maxPromptTokens(), context - 1);
     if (prompt.length > maxPrompt) {
       throw new RequestRejectedException("The prompt has " + prompt.length + " tokens, more than the " + maxPrompt + " accepted");
@@ -129,7 +129,7 @@ public final class Admission extends ProcessFunction<InferenceRequest, Generatio
     int maxTokens = s != null && s.getMaxTokens() != null ? s.getMaxTokens() : Math.min(policy.defaultMaxTokens(), room);
     if (maxTokens > room) {
       throw new RequestRejectedException(
-          "max_tokens " + maxTokens + " does not fit: the prompt leaves " + room + " of the model's " + config.maxPositionEmbeddings()
+          "max_tokens " + maxTokens + " does not fit: the prompt leaves " + room + " of " + config.exactContextLimit()
               + " positions");
     }
     Set<Integer> stops = new HashSet<>();

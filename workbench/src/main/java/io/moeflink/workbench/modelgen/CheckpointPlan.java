@@ -38,7 +38,13 @@ record CheckpointPlan(List<WeightSpec> weights) {
 
   /** With {@code mtp}, also an MTP module as layer {@code num_hidden_layers}, laid out as DeepSeek's. */
   static CheckpointPlan of(ModelShape shape, WeightFormat format, IntQuantization ints, boolean mtp) {
-    return new Builder(shape, format, ints).build(mtp);
+    return of(shape, format, ints, mtp, CheckpointFamily.V3);
+  }
+
+  /** With the tensor names of {@code family}: V2's routers have no bias, V3.2-Exp's layers an indexer. */
+  static CheckpointPlan of(
+      ModelShape shape, WeightFormat format, IntQuantization ints, boolean mtp, CheckpointFamily family) {
+    return new Builder(shape, format, ints, family).build(mtp);
   }
 
   /** Elements of all weights; FP8 scales are not parameters. */
@@ -55,10 +61,12 @@ record CheckpointPlan(List<WeightSpec> weights) {
     private final ModelShape shape;
     private final Storage projectionStorage;
     private final IntQuantization ints; // for INT_PACKED projections
+    private final CheckpointFamily family;
     private final List<WeightSpec> weights = new ArrayList<>();
 
-    Builder(ModelShape shape, WeightFormat format, IntQuantization ints) {
+    Builder(ModelShape shape, WeightFormat format, IntQuantization ints, CheckpointFamily family) {
       this.shape = shape;
+      this.family = family;
       this.projectionStorage = switch (format) {
         case FP8 -> Storage.FP8_BLOCKS;
         case INT8, INT4 -> Storage.INT_PACKED;
@@ -130,6 +138,27 @@ record CheckpointPlan(List<WeightSpec> weights) {
       projection(
           prefix + "kv_b_proj.weight", Math.multiplyExact(heads, kvHeadDim), shape.kvLoraRank());
       projection(prefix + "o_proj.weight", d, Math.multiplyExact(heads, shape.vHeadDim()));
+      if (family.indexer()) {
+        indexer(prefix + "indexer.");
+      }
+    }
+
+    /**
+     * DeepSeek-V3.2-Exp's lightning indexer: {@code wq_b} from the query latent, one key {@code wk}
+     * with a LayerNorm {@code k_norm} (weight and bias), and the per-head weights {@code weights_proj}.
+     */
+    private void indexer(String prefix) {
+      int d = shape.hiddenSize();
+      int heads = CheckpointFamily.INDEX_HEADS;
+      int dim = CheckpointFamily.INDEX_HEAD_DIM;
+      if (!shape.hasQueryLora()) {
+        throw new IllegalArgumentException("The v3.2-exp indexer reads the query latent: q_lora_rank must be positive");
+      }
+      projection(prefix + "wq_b.weight", heads * dim, shape.qLoraRank());
+      projection(prefix + "wk.weight", dim, d);
+      norm(prefix + "k_norm.weight", dim);
+      add(prefix + "k_norm.bias", Storage.BF16, 0, NORM_STD, dim);
+      add(prefix + "weights_proj.weight", Storage.BF16, 0, fanInStd(d), heads, d);
     }
 
     /** Router, its selection bias, routed experts, then the shared experts as one wide MLP. */
@@ -138,7 +167,9 @@ record CheckpointPlan(List<WeightSpec> weights) {
       int experts = shape.nRoutedExperts();
       // The router is never quantised: real checkpoints keep it BF16 and its bias F32.
       add(prefix + "gate.weight", Storage.BF16, 0, fanInStd(d), experts, d);
-      add(prefix + "gate.e_score_correction_bias", Storage.F32, 0, ROUTER_BIAS_STD, experts);
+      if (family.routerBias()) {
+        add(prefix + "gate.e_score_correction_bias", Storage.F32, 0, ROUTER_BIAS_STD, experts);
+      }
       for (int e = 0; e < experts; e++) {
         mlp(prefix + "experts." + e + ".", shape.moeIntermediateSize());
       }

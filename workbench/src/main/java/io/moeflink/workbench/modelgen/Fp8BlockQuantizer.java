@@ -84,6 +84,16 @@ public final class Fp8BlockQuantizer {
    */
   static void quantizeStripe(
       float[] stripe, int stripeRows, int cols, byte[] codes, float[] scalesInv) {
+    quantizeStripe(stripe, stripeRows, cols, codes, scalesInv, false);
+  }
+
+  /**
+   * As {@link #quantizeStripe(float[], int, int, byte[], float[])}; with {@code ue8m0} each scale
+   * is rounded UP to a power of two (DeepSeek-V3.1's {@code scale_fmt: ue8m0}, an 8-bit exponent),
+   * so that no code overflows 448 and the dequantized product is exact.
+   */
+  static void quantizeStripe(
+      float[] stripe, int stripeRows, int cols, byte[] codes, float[] scalesInv, boolean ue8m0) {
     for (int colBegin = 0, block = 0; colBegin < cols; colBegin += BLOCK, block++) {
       int colEnd = Math.min(cols, colBegin + BLOCK);
       float amax = 0;
@@ -93,6 +103,9 @@ public final class Fp8BlockQuantizer {
         }
       }
       float scaleInv = amax == 0 ? 1f : amax / Fp8E4M3.MAX;
+      if (ue8m0) {
+        scaleInv = powerOfTwoAtLeast(scaleInv);
+      }
       scalesInv[block] = scaleInv;
       for (int r = 0; r < stripeRows; r++) {
         for (int c = colBegin; c < colEnd; c++) {
@@ -100,6 +113,12 @@ public final class Fp8BlockQuantizer {
         }
       }
     }
+  }
+
+  /** The smallest power of two {@code >= x}, for positive normal {@code x}. */
+  static float powerOfTwoAtLeast(float x) {
+    float down = Math.scalb(1f, Math.getExponent(x));
+    return down == x ? x : down * 2;
   }
 
   private static int blocks(int size) {

@@ -37,6 +37,9 @@ final class HfJson {
   /** DeepSeek-V3 hard-codes this epsilon; writing the same value keeps HF and reference equal. */
   private static final double RMS_NORM_EPS = 1e-6;
 
+  /** V3.2-Exp's {@code index_topk}: dense attention up to this many positions. */
+  static final int INDEX_TOPK = 2048;
+
   private HfJson() {}
 
   static ObjectNode config(ModelShape shape, WeightFormat format) {
@@ -44,9 +47,14 @@ final class HfJson {
   }
 
   static ObjectNode config(ModelShape shape, WeightFormat format, IntQuantization ints) {
+    return config(shape, format, ints, CheckpointFamily.V3);
+  }
+
+  /** The config of {@code family}: its model_type, architecture, router keys and indexer keys. */
+  static ObjectNode config(ModelShape shape, WeightFormat format, IntQuantization ints, CheckpointFamily family) {
     ObjectNode c = JSON.createObjectNode();
-    c.putArray("architectures").add("DeepseekV3ForCausalLM");
-    c.put("model_type", "deepseek_v3");
+    c.putArray("architectures").add(family.architecture());
+    c.put("model_type", family.modelType());
     c.put("attention_bias", false);
     c.put("attention_dropout", 0.0);
     c.put("bos_token_id", 0);
@@ -58,9 +66,9 @@ final class HfJson {
     c.put("num_nextn_predict_layers", 0);
     c.put("pretraining_tp", 1);
     c.put("rms_norm_eps", RMS_NORM_EPS);
-    c.put("scoring_func", "sigmoid");
-    c.put("topk_method", "noaux_tc");
-    c.put("norm_topk_prob", true);
+    c.put("scoring_func", family.scoringFunc());
+    c.put("topk_method", family.topkMethod());
+    c.put("norm_topk_prob", family.normTopkProb());
     c.put("seq_aux", true);
     c.put("aux_loss_alpha", 0.001);
     c.put("tie_word_embeddings", false);
@@ -104,6 +112,11 @@ final class HfJson {
       r.put("mscale", yarn.mscale());
       r.put("mscale_all_dim", yarn.mscaleAllDim());
     }
+    if (family.indexer()) {
+      c.put("index_n_heads", CheckpointFamily.INDEX_HEADS);
+      c.put("index_head_dim", CheckpointFamily.INDEX_HEAD_DIM);
+      c.put("index_topk", Math.min(INDEX_TOPK, shape.maxPositionEmbeddings()));
+    }
     if (ints != null && (format == WeightFormat.INT8 || format == WeightFormat.INT4)) {
       CompressedTensorsConfig.write(c.putObject("quantization_config"), ints);
     }
@@ -113,6 +126,9 @@ final class HfJson {
       q.put("fmt", "e4m3");
       q.put("activation_scheme", "dynamic");
       q.putArray("weight_block_size").add(Fp8BlockQuantizer.BLOCK).add(Fp8BlockQuantizer.BLOCK);
+      if (family.ue8m0Scales()) {
+        q.put("scale_fmt", "ue8m0");
+      }
     }
     return c;
   }

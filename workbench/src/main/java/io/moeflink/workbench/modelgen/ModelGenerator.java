@@ -76,6 +76,7 @@ public final class ModelGenerator {
   private final WeightFormat format;
   private final IntQuantization ints; // INT8 and INT4 only
   private final boolean mtp;
+  private final CheckpointFamily family;
   private final long seed;
   private final long maxShardBytes;
   private final int threads;
@@ -90,6 +91,7 @@ public final class ModelGenerator {
     }
     this.seed = builder.seed;
     this.mtp = builder.mtp;
+    this.family = builder.family;
     this.maxShardBytes = builder.maxShardBytes;
     this.threads = builder.threads;
   }
@@ -106,13 +108,14 @@ public final class ModelGenerator {
    */
   public GeneratedModel writeTo(Path directory) throws IOException {
     long start = System.nanoTime();
-    CheckpointPlan plan = CheckpointPlan.of(shape, format, ints, mtp);
+    CheckpointPlan plan = CheckpointPlan.of(shape, format, ints, mtp, family);
     List<List<Tensor>> shards = shard(plan);
     long parameters = plan.parameterCount();
     LOG.info(
-        "Generating a {} DeepSeek-V3 checkpoint in {}: {} parameters ({} active), {} shard(s),"
+        "Generating a {} {} checkpoint in {}: {} parameters ({} active), {} shard(s),"
             + " seed {}",
         format,
+        family,
         directory,
         parameters,
         shape.activeParameterCount(),
@@ -140,11 +143,11 @@ public final class ModelGenerator {
     HfJson.write(index, HfJson.index(tensorBytes, fileByTensor));
     files.add(index);
     Path config = directory.resolve("config.json");
-    ObjectNode json = HfJson.config(shape, format, ints);
+    ObjectNode json = HfJson.config(shape, format, ints, family);
     json.put("num_nextn_predict_layers", mtp ? 1 : 0);
     HfJson.write(config, json);
     files.add(config);
-    if (shape.vocabSize() >= TOKENIZER_VOCAB_SIZE) {
+    if (shape.vocabSize() >= TOKENIZER_VOCAB_SIZE && family == CheckpointFamily.V3) {
       files.addAll(copyTokenizer(directory));
     }
 
@@ -260,7 +263,7 @@ public final class ModelGenerator {
     TensorRandom random = TensorRandom.forTensor(seed, weight.drawnAs());
     try {
       if (weight.storage() == Storage.FP8_BLOCKS) {
-        writeFp8Slice(slice, random, writerByTensor);
+        writeFp8Slice(slice, random, writerByTensor, family.ue8m0Scales());
       } else if (weight.storage() == Storage.INT_PACKED) {
         writeIntSlice(slice, random, writerByTensor);
       } else {
@@ -294,7 +297,7 @@ public final class ModelGenerator {
 
   /** Generates and quantises one 128-row stripe at a time, then writes codes and scales. */
   private static void writeFp8Slice(
-      WeightSlice slice, TensorRandom random, Map<String, SafetensorsWriter> writerByTensor)
+      WeightSlice slice, TensorRandom random, Map<String, SafetensorsWriter> writerByTensor, boolean ue8m0)
       throws IOException {
     WeightSpec weight = slice.weight();
     int cols = Math.toIntExact(weight.cols());
@@ -313,7 +316,7 @@ public final class ModelGenerator {
       for (int i = 0; i < count; i++) {
         stripe[i] = weight.mean() + weight.std() * random.gaussian(first + i);
       }
-      Fp8BlockQuantizer.quantizeStripe(stripe, stripeRows, cols, codes, scales);
+      Fp8BlockQuantizer.quantizeStripe(stripe, stripeRows, cols, codes, scales, ue8m0);
       codeWriter.write(weight.name(), first, ByteBuffer.wrap(codes, 0, count));
       scaleBytes.clear();
       scaleBytes.asFloatBuffer().put(scales);
@@ -374,6 +377,7 @@ public final class ModelGenerator {
     private WeightFormat format = WeightFormat.BF16;
     private IntQuantization ints; // null: the format's default
     private boolean mtp;
+    private CheckpointFamily family = CheckpointFamily.V3;
     private long seed;
     private long maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
     private int threads = Runtime.getRuntime().availableProcessors();
@@ -396,6 +400,15 @@ public final class ModelGenerator {
     /** Whether to write an MTP module as layer {@code num_hidden_layers} (default: no). */
     public Builder mtp(boolean value) {
       mtp = value;
+      return this;
+    }
+
+    /**
+     * The config keys and tensor names of {@code value} (default V3). The shape is written as
+     * given; {@link CheckpointFamily#adapt} gives it the family's settings.
+     */
+    public Builder family(CheckpointFamily value) {
+      family = value;
       return this;
     }
 
@@ -429,6 +442,10 @@ public final class ModelGenerator {
       }
       if (threads <= 0) {
         throw new IllegalArgumentException("threads is " + threads + ", must be positive");
+      }
+      if (family.ue8m0Scales() && format != WeightFormat.FP8) {
+        throw new IllegalArgumentException(
+            "A " + family + " checkpoint stores FP8 weights with power-of-two (ue8m0) scales: use the fp8 format");
       }
       return new ModelGenerator(this);
     }
