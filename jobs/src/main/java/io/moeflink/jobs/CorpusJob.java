@@ -6,6 +6,7 @@ import io.moeflink.connectors.RequestDecoder;
 import io.moeflink.connectors.files.CompletionFileFormat;
 import io.moeflink.connectors.files.CorpusFiles;
 import io.moeflink.connectors.files.CorpusFormat;
+import io.moeflink.operators.routing.RequestRouting;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -53,8 +54,10 @@ public final class CorpusJob {
         .uid("corpus-source");
     String deadLetters = deadLetterDirectory(o);
     SkipCommitted skip = new SkipCommitted(o.resume, o.output, deadLetters, outputFormat(o.format));
+    // forward by default: one file = one split = one subtask, read, admitted and generated in one
+    // chain; --routing prefix spreads a file's requests over the subtasks by prefix instead
     InferencePipeline.Outputs out = InferencePipeline.build(raw, decoder, o.generation,
-        requests -> requests.filter(skip).name("skip committed").uid("skip-committed"));
+        requests -> requests.filter(skip).name("skip committed").uid("skip-committed"), RequestRouting.FORWARD);
     out.completions().map(new CountProgress<>(runId), Contracts.completions()).name("progress").uid("completion-progress")
         .sinkTo(CorpusFiles.completionSink(o.output, outputFormat(o.format))).name("completion files").uid("completion-files");
     out.deadLetters().map(new CountProgress<>(runId), Contracts.deadLetters()).name("dead-letter progress").uid("dead-letter-progress")

@@ -2,6 +2,8 @@ package io.moeflink.jobs;
 
 import io.moeflink.engine.generate.Speculation;
 import io.moeflink.engine.kernel.BackendKind;
+import io.moeflink.operators.admission.TenantWeights;
+import io.moeflink.operators.routing.RequestRouting;
 import picocli.CommandLine.Option;
 
 /** Model and generation settings shared by the streaming and the corpus job (a picocli mixin). */
@@ -53,4 +55,21 @@ public final class GenerationOptions {
 
   @Option(names = "--default-max-tokens", defaultValue = "256", description = "max_tokens of requests that give none (default ${DEFAULT-VALUE}).")
   public int defaultMaxTokens;
+
+  @Option(names = "--prefix-cache-mib", defaultValue = "-1", description = "Prefix cache per generation subtask, in MiB: latent-KV blocks of shared prompt prefixes, reused bit for bit. 0 turns it off; default: a tenth of the heap. Off with --speculative mtp.")
+  public long prefixCacheMib = -1;
+
+  @Option(names = "--routing", converter = RoutingConverter.class, description = "How requests reach the generation subtasks: prefix (by the hash of the prompt's first block, bounded loads, so prefix caches hit) or forward (where admitted). Default: prefix for the streaming job, forward for the corpus job (which keeps its reader chained to generation).")
+  public RequestRouting routing;
+
+  @Option(names = "--tenant-weights", defaultValue = "", converter = TenantWeightsConverter.class, description = "Shares of the sequence slots between the tenants of waiting requests, e.g. a=3,b=1; unnamed tenants weigh 1. Default: equal.")
+  public TenantWeights tenantWeights = TenantWeights.EQUAL;
+
+  @Option(names = "--max-waiting", defaultValue = "256", description = "Requests a generation subtask holds waiting for a slot, ordered by priority and tenant (default ${DEFAULT-VALUE}); beyond, it back-pressures.")
+  public int maxWaiting = 256;
+
+  /** The prefix cache's budget in bytes: 0 off, below 0 a tenth of the heap (decided on the TaskManager). */
+  public long prefixCacheBytes() {
+    return prefixCacheMib < 0 ? -1 : Math.multiplyExact(prefixCacheMib, 1L << 20);
+  }
 }

@@ -11,7 +11,9 @@ import io.moeflink.operators.GenerationOutput;
 import io.moeflink.operators.GenerationTask;
 import io.moeflink.operators.ModelSpec;
 import io.moeflink.operators.admission.Admission;
+import io.moeflink.operators.admission.AdmissionOrder;
 import io.moeflink.operators.admission.AdmissionPolicy;
+import io.moeflink.operators.routing.RequestRouting;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.DeadLetter;
 import io.moeflink.schemas.InferenceRequest;
@@ -38,6 +40,15 @@ public final class InferencePipeline {
   /** As {@link #build(DataStream, RequestDecoder, GenerationOptions)}, with a step between decoding and admission. */
   public static Outputs build(DataStream<RawRecord> raw, RequestDecoder decoder, GenerationOptions g,
       UnaryOperator<DataStream<InferenceRequest>> beforeAdmission) {
+    return build(raw, decoder, g, beforeAdmission, RequestRouting.PREFIX);
+  }
+
+  /**
+   * As {@link #build(DataStream, RequestDecoder, GenerationOptions, UnaryOperator)}; {@code
+   * defaultRouting} applies where {@code --routing} is not given.
+   */
+  public static Outputs build(DataStream<RawRecord> raw, RequestDecoder decoder, GenerationOptions g,
+      UnaryOperator<DataStream<InferenceRequest>> beforeAdmission, RequestRouting defaultRouting) {
     DecodedRequests decoded = DecodedRequests.decode(raw, decoder);
     SingleOutputStreamOperator<GenerationTask> tasks = beforeAdmission.apply(decoded.requests())
         .process(new Admission(g.model, new AdmissionPolicy(g.modelName, g.maxPromptTokens, g.defaultMaxTokens)), GenerationTask.TYPE)
@@ -48,6 +59,9 @@ public final class InferencePipeline {
             .placement(g.placement).cudaDevice(g.cudaDevice).mtp(g.speculative == Speculation.MTP).build())
         .generationParallelism(g.parallelism)
         .limits(new SchedulerLimits(g.maxSequences, g.tokenBudget))
+        .admissionOrder(new AdmissionOrder(g.maxWaiting, g.tenantWeights))
+        .prefixCacheBytes(g.prefixCacheBytes())
+        .routing(g.routing != null ? g.routing : defaultRouting)
         .build()
         .apply(tasks);
     DataStream<Completion> completions = generated.union(tasks.getSideOutput(Admission.REJECTED))

@@ -61,6 +61,10 @@ public final class JobPreflight {
     atLeastOne("--token-budget", g.tokenBudget);
     atLeastOne("--checkpoint-interval", g.checkpointIntervalMillis);
     atLeastOne("--default-max-tokens", g.defaultMaxTokens);
+    atLeastOne("--max-waiting", g.maxWaiting);
+    if (g.prefixCacheMib < -1) {
+      throw new UsageException("--prefix-cache-mib is " + g.prefixCacheMib + "; give 0 (off) or more MiB");
+    }
     if (g.maxPromptTokens < 0) {
       throw new UsageException("--max-prompt-tokens is " + g.maxPromptTokens + "; give 0 (the model's context) or more");
     }

@@ -1,12 +1,17 @@
 package io.moeflink.operators;
 
 import io.moeflink.engine.generate.SchedulerLimits;
+import io.moeflink.engine.model.PrefixCache;
+import io.moeflink.operators.admission.AdmissionOrder;
 import io.moeflink.operators.experts.ExpertShardOperatorFactory;
 import io.moeflink.operators.generation.GenerationOperator;
 import io.moeflink.operators.generation.GenerationOperatorFactory;
 import io.moeflink.operators.loop.ExpertReply;
 import io.moeflink.operators.loop.ExpertRequest;
 import io.moeflink.operators.loop.FeedbackTailOperator;
+import io.moeflink.operators.routing.PrefixKey;
+import io.moeflink.operators.routing.PrefixRouter;
+import io.moeflink.operators.routing.RequestRouting;
 import org.apache.flink.api.common.functions.Partitioner;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -27,6 +32,10 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * request (this "origin" topology stays free of deadlock under aligned checkpoints). Loop edges
  * flush at once (buffer timeout 0): every MoE layer of every step crosses the network twice.
  *
+ * <p>With {@link RequestRouting#PREFIX} and more than one generation subtask, tasks reach the
+ * subtasks by the hash of their prompt's first prefix-cache block, with bounded loads ({@link
+ * PrefixRouter}); otherwise they stay where they were admitted.
+ *
  * <pre>{@code
  * DataStream<GenerationOutput> outputs = ExpertParallelGeneration.builder()
  *     .model(ModelSpec.builder().modelDir("/models/deepseek-v3").threads(8).expertShards(4).build())
@@ -41,12 +50,18 @@ public final class ExpertParallelGeneration {
   private final int generationParallelism;
   private final SchedulerLimits limits;
   private final String loopId;
+  private final AdmissionOrder order;
+  private final long prefixCacheBytes;
+  private final RequestRouting routing;
 
-  private ExpertParallelGeneration(ModelSpec model, int generationParallelism, SchedulerLimits limits, String loopId) {
-    this.model = model;
-    this.generationParallelism = generationParallelism;
-    this.limits = limits;
-    this.loopId = loopId;
+  private ExpertParallelGeneration(Builder b) {
+    this.model = b.model;
+    this.generationParallelism = b.generationParallelism;
+    this.limits = b.limits;
+    this.loopId = b.loopId;
+    this.order = b.order;
+    this.prefixCacheBytes = b.prefixCacheBytes;
+    this.routing = b.routing;
   }
 
   public static Builder builder() {
@@ -56,8 +71,12 @@ public final class ExpertParallelGeneration {
   /** Adds the loop to the job of {@code tasks}; returns the finished requests. */
   public DataStream<GenerationOutput> apply(DataStream<GenerationTask> tasks) {
     String group = "moe-loop-" + loopId;
-    SingleOutputStreamOperator<GenerationOutput> generation = tasks
-        .transform("generation", GenerationOutput.TYPE, new GenerationOperatorFactory(model, limits, loopId))
+    DataStream<GenerationTask> routed = routing == RequestRouting.PREFIX && generationParallelism > 1
+        ? tasks.partitionCustom(new PrefixRouter(), new PrefixKey(PrefixCache.DEFAULT_BLOCK_TOKENS))
+        : tasks;
+    SingleOutputStreamOperator<GenerationOutput> generation = routed
+        .transform("generation", GenerationOutput.TYPE,
+            new GenerationOperatorFactory(model, limits, loopId, order, prefixCacheBytes))
         .uid("generation-" + loopId)
         .setParallelism(generationParallelism)
         .setBufferTimeout(0);
@@ -118,6 +137,9 @@ public final class ExpertParallelGeneration {
     private int generationParallelism = 1;
     private SchedulerLimits limits = SchedulerLimits.DEFAULT;
     private String loopId = "experts";
+    private AdmissionOrder order = AdmissionOrder.DEFAULT;
+    private long prefixCacheBytes;
+    private RequestRouting routing = RequestRouting.FORWARD;
 
     public Builder model(ModelSpec model) {
       this.model = model;
@@ -133,6 +155,24 @@ public final class ExpertParallelGeneration {
     /** Sequences in flight and token budget per step, per generation subtask. */
     public Builder limits(SchedulerLimits limits) {
       this.limits = limits;
+      return this;
+    }
+
+    /** How waiting requests get sequence slots: priority, tenant weights, queue length. */
+    public Builder admissionOrder(AdmissionOrder order) {
+      this.order = order;
+      return this;
+    }
+
+    /** The prefix cache's budget per generation subtask: 0 (the default) off, below 0 a tenth of the heap. */
+    public Builder prefixCacheBytes(long bytes) {
+      this.prefixCacheBytes = bytes;
+      return this;
+    }
+
+    /** How tasks reach the generation subtasks (default {@link RequestRouting#FORWARD}). */
+    public Builder routing(RequestRouting routing) {
+      this.routing = routing;
       return this;
     }
 
@@ -152,7 +192,10 @@ public final class ExpertParallelGeneration {
       if (limits == null) {
         throw new IllegalArgumentException("limits must not be null");
       }
-      return new ExpertParallelGeneration(model, generationParallelism, limits, loopId);
+      if (order == null || routing == null) {
+        throw new IllegalArgumentException("admissionOrder and routing must not be null");
+      }
+      return new ExpertParallelGeneration(this);
     }
   }
 }

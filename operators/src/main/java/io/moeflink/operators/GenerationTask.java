@@ -27,15 +27,24 @@ import org.apache.flink.core.memory.DataOutputView;
  * @param model the model name to report, or null
  * @param metadata passed through to the completion untouched
  * @param admittedAtMillis wall-clock time of admission, for the completion's timings
+ * @param priority higher gets a sequence slot first (the request's {@code priority})
+ * @param tenant who asked, for slot shares and metrics; null for nobody in particular
  */
 public record GenerationTask(
     String id, int[] promptTokens, SamplingParams sampling, String model, Map<String, String> metadata,
-    long admittedAtMillis) {
+    long admittedAtMillis, int priority, String tenant) {
 
   public static final TypeInformation<GenerationTask> TYPE = new CodecTypeInfo<>(GenerationTask.class, Serializer::new);
 
   public GenerationTask {
     metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+  }
+
+  /** A task of priority 0 and no tenant. */
+  public GenerationTask(
+      String id, int[] promptTokens, SamplingParams sampling, String model, Map<String, String> metadata,
+      long admittedAtMillis) {
+    this(id, promptTokens, sampling, model, metadata, admittedAtMillis, 0, null);
   }
 
   /** The engine's view of this task. */
@@ -69,6 +78,8 @@ public record GenerationTask(
         out.writeUTF(e.getValue());
       }
       out.writeLong(t.admittedAtMillis);
+      out.writeInt(t.priority);
+      writeNullableString(t.tenant, out);
     }
 
     @Override
@@ -96,8 +107,11 @@ public record GenerationTask(
         metadata.put(in.readUTF(), in.readUTF());
       }
       long admitted = in.readLong();
+      int priority = in.readInt();
+      String tenant = readNullableString(in);
       return new GenerationTask(id, prompt,
-          new SamplingParams(temperature, topK, topP, seed, maxTokens, stopIds, stopStrings), model, metadata, admitted);
+          new SamplingParams(temperature, topK, topP, seed, maxTokens, stopIds, stopStrings), model, metadata, admitted,
+          priority, tenant);
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.moeflink.engine.moe.ExpertPlacement;
 import io.moeflink.engine.model.DraftChunk;
 import io.moeflink.engine.model.ForwardPass;
 import io.moeflink.engine.model.Model;
+import io.moeflink.engine.model.PrefixCache;
 import io.moeflink.engine.model.SequenceChunk;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,6 +26,10 @@ import java.util.Map;
  * kept only if it is exactly the token the main model samples at its position (the draw for token
  * {@code t} depends only on the seed and {@code t}), so the tokens are those of plain decoding, bit
  * for bit. A rejected draft's cache position is dropped.
+ *
+ * <p>With a {@linkplain #usePrefixCache prefix cache} a new sequence starts from the cached blocks
+ * its prompt begins with and prefills only the rest; once its prompt is prefilled its full blocks
+ * go into the cache. Chunked prefill is bitwise whole prefill, so a hit changes no logit.
  */
 public final class BatchScheduler {
   private final Model model;
@@ -38,6 +43,8 @@ public final class BatchScheduler {
   private final List<Sequence> drafters = new ArrayList<>();
   private long draftsProposed;
   private long draftsAccepted;
+  /** Cached prompt prefixes, or null (off, and always off with speculative decoding). */
+  private PrefixCache prefixCache;
 
   public BatchScheduler(Model model, ExpertPlacement placement, SchedulerLimits limits, TextDecoder decoder) {
     this.model = model;
@@ -45,6 +52,20 @@ public final class BatchScheduler {
     this.limits = limits;
     this.decoder = decoder;
     this.speculative = model.hasMtp();
+  }
+
+  /**
+   * Starts new sequences from {@code cache}'s prefixes and fills it with theirs; null turns it
+   * off. Ignored when decoding speculatively: the MTP module's rows lag the main model's by a
+   * step, so the cache would hold blocks without them.
+   */
+  public void usePrefixCache(PrefixCache cache) {
+    this.prefixCache = speculative ? null : cache;
+  }
+
+  /** The prefix cache in use, or null. */
+  public PrefixCache prefixCache() {
+    return prefixCache;
   }
 
   /** Whether the scheduler decodes speculatively (the model's MTP module is loaded). */
@@ -87,6 +108,9 @@ public final class BatchScheduler {
       throw new IllegalArgumentException("Request id " + request.id() + " is already in flight");
     }
     Sequence s = new Sequence(model.config(), model.newCache(), request, generated, nowNanos);
+    if (prefixCache != null) {
+      prefixCache.attach(request.promptTokens(), s.cache());
+    }
     running.put(request.id(), s);
     return s;
   }
@@ -122,7 +146,20 @@ public final class BatchScheduler {
         budget -= take;
       }
     }
-    return new Step(new ForwardPass(model, placement, chunks), owners);
+    return new Step(newPass(chunks), owners);
+  }
+
+  /** A main pass; short of memory for the caches, the prefix cache goes first, then it retries once. */
+  private ForwardPass newPass(List<SequenceChunk> chunks) {
+    try {
+      return new ForwardPass(model, placement, chunks);
+    } catch (OutOfMemoryError e) {
+      if (prefixCache == null || prefixCache.stats().blocks() == 0) {
+        throw e;
+      }
+      prefixCache.clear();
+      return new ForwardPass(model, placement, chunks);
+    }
   }
 
   /**
@@ -146,6 +183,9 @@ public final class BatchScheduler {
     for (int i = 0; i < step.sequences().size(); i++) {
       Sequence s = step.sequences().get(i);
       if (step.pass().logits(i) != null) {
+        if (prefixCache != null && s.generatedCount() == 0) { // the prompt is prefilled
+          prefixCache.offer(s.request().promptTokens(), s.request().promptTokens().length, s.cache());
+        }
         sample(step.pass(), i, s, nowNanos, logits);
       }
       if (s.isFinished()) {

@@ -3,6 +3,7 @@ package io.moeflink.engine.generate;
 import io.moeflink.engine.moe.ExpertPlacement;
 import io.moeflink.engine.moe.ExpertShard;
 import io.moeflink.engine.model.Model;
+import io.moeflink.engine.model.PrefixCache;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -21,6 +22,8 @@ public final class Generator {
   private final LocalExchange exchange;
   private final SchedulerLimits limits;
   private final TextDecoder decoder;
+  /** Prefixes kept across {@code generate} calls, or null. */
+  private PrefixCache prefixCache;
   private BatchScheduler.SpeculationCounts speculation = new BatchScheduler.SpeculationCounts(0, 0);
 
   public Generator(Model model, int expertShards, SchedulerLimits limits, TextDecoder decoder) {
@@ -63,6 +66,7 @@ public final class Generator {
   public List<GenerationResult> generate(
       List<GenerationRequest> requests, Consumer<GenerationResult> onFinish, LogitsListener logitsListener) {
     BatchScheduler scheduler = new BatchScheduler(model, placement, limits, decoder);
+    scheduler.usePrefixCache(prefixCache);
     Deque<GenerationRequest> waiting = new ArrayDeque<>(requests);
     Map<String, GenerationResult> done = new LinkedHashMap<>();
     while (!waiting.isEmpty() || scheduler.inFlight() > 0) {
@@ -88,6 +92,16 @@ public final class Generator {
       ordered.add(done.get(r.id()));
     }
     return ordered;
+  }
+
+  /**
+   * Starts requests from the prompt prefixes earlier ones left in {@code cache} (kept across
+   * calls); null turns it off. Ignored with the MTP module loaded (see {@link
+   * BatchScheduler#usePrefixCache}).
+   */
+  public Generator usePrefixCache(PrefixCache cache) {
+    this.prefixCache = cache;
+    return this;
   }
 
   /** The drafts the last {@code generate} call verified and accepted (zero without the MTP module). */

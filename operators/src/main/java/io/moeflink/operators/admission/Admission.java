@@ -100,7 +100,8 @@ public final class Admission extends ProcessFunction<InferenceRequest, Generatio
       throw new RequestRejectedException("The prompt has " + prompt.length + " tokens, more than the " + maxPrompt + " accepted");
     }
     SamplingParams sampling = sampling(r, context - prompt.length);
-    return new GenerationTask(r.getId(), prompt, sampling, modelName(), r.getMetadata(), nowMillis);
+    return new GenerationTask(r.getId(), prompt, sampling, modelName(), r.getMetadata(), nowMillis, r.getPriority(),
+        r.getTenant() == null || r.getTenant().isBlank() ? null : r.getTenant());
   }
 
   private int[] promptTokens(InferenceRequest r) throws RequestRejectedException {

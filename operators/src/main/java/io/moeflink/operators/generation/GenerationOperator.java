@@ -10,6 +10,7 @@ import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.moe.ExpertBatch;
 import io.moeflink.engine.moe.ExpertPlacement;
 import io.moeflink.engine.model.Model;
+import io.moeflink.engine.model.PrefixCache;
 import io.moeflink.engine.moe.MoeDispatch;
 import io.moeflink.engine.sampling.FinishReason;
 import io.moeflink.engine.tokenizer.Tokenizer;
@@ -17,6 +18,7 @@ import io.moeflink.operators.GenerationOutput;
 import io.moeflink.operators.GenerationTask;
 import io.moeflink.operators.ModelFiles;
 import io.moeflink.operators.ModelSpec;
+import io.moeflink.operators.admission.AdmissionOrder;
 import io.moeflink.operators.loop.ExpertReply;
 import io.moeflink.operators.loop.ExpertRequest;
 import io.moeflink.operators.loop.FeedbackChannel;
@@ -32,6 +34,8 @@ import java.util.function.LongSupplier;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
@@ -57,6 +61,12 @@ import org.slf4j.LoggerFactory;
  * #processElement} yields to the mailbox, so replies keep flowing and upstream is back-pressured
  * (Flink's AsyncWaitOperator pattern). At end of input it keeps yielding until every sequence has
  * finished. Checkpoints keep each in-flight sequence's task and generated tokens.
+ *
+ * <p>Requests wait in {@link WaitingRequests} (priority, then tenant shares by weight, then
+ * arrival) for a slot; the waiting ones are checkpointed in their arrival order, so a restore
+ * admits them in the same order. When the queue is full, {@link #processElement} yields. With a
+ * prefix cache (never checkpointed) new sequences start from the prompt prefixes earlier ones
+ * left.
  */
 public final class GenerationOperator extends AbstractStreamOperator<GenerationOutput>
     implements OneInputStreamOperator<GenerationTask, GenerationOutput>, BoundedOneInput {
@@ -69,6 +79,9 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   private final ModelSpec spec;
   private final SchedulerLimits limits;
   private final String loopId;
+  private final AdmissionOrder order;
+  /** The prefix cache's budget: 0 off, below 0 a share of the heap ({@link #autoPrefixCacheBytes()}). */
+  private final long prefixCacheBytes;
   private final transient MailboxExecutor mailbox;
 
   /** This subtask's index: the origin of its requests. */
@@ -98,6 +111,16 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   private transient Map<String, Long> firstTokenAtMillis;
   /** Restored sequences waiting for capacity (after a restore with fewer subtasks). */
   private transient Deque<SequenceSnapshot> restoring;
+  /** Requests waiting for a sequence slot, in admission order. */
+  private transient WaitingRequests waiting;
+  /** Checkpointed waiting requests, in arrival order. */
+  private transient ListState<GenerationTask> waitingState;
+  /** Checkpointed tenant passes of the waiting requests' fair shares. */
+  private transient ListState<Tuple2<String, Long>> passState;
+  /** Checkpointed virtual time of the fair shares (one value). */
+  private transient ListState<Long> virtualTimeState;
+  /** Per-tenant counters and histograms, made on the tenant's first request. */
+  private transient Map<String, TenantMetrics> tenantMetrics;
   /** The step in flight, or null. */
   private transient Step current;
   /** Number of the step in flight; replies carry it. */
@@ -117,23 +140,46 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
 
   public GenerationOperator(
       StreamOperatorParameters<GenerationOutput> parameters, ModelSpec spec, SchedulerLimits limits, String loopId,
-      MailboxExecutor mailbox) {
+      AdmissionOrder order, long prefixCacheBytes, MailboxExecutor mailbox) {
     super(parameters);
     this.spec = spec;
     this.limits = limits;
     this.loopId = loopId;
+    this.order = order;
+    this.prefixCacheBytes = prefixCacheBytes;
     this.mailbox = mailbox;
+  }
+
+  /** The prefix cache's budget when none is given: a tenth of the JVM's heap. */
+  static long autoPrefixCacheBytes() {
+    return Runtime.getRuntime().maxMemory() / 10;
   }
 
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
     state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("in-flight-sequences", SequenceSnapshot.TYPE));
+    var store = context.getOperatorStateStore();
+    waitingState = store.getListState(new ListStateDescriptor<>("waiting-requests", GenerationTask.TYPE));
+    passState = store.getListState(new ListStateDescriptor<>("tenant-passes", Types.TUPLE(Types.STRING, Types.LONG)));
+    virtualTimeState = store.getListState(new ListStateDescriptor<>("tenant-virtual-time", Types.LONG));
     restoring = new ArrayDeque<>();
+    waiting = new WaitingRequests(order);
     if (context.isRestored()) {
       for (SequenceSnapshot s : state.get()) {
         restoring.add(s);
       }
+      Map<String, Long> passes = new HashMap<>();
+      for (Tuple2<String, Long> p : passState.get()) {
+        passes.merge(p.f0, p.f1, Math::max);
+      }
+      long virtualTime = 0;
+      for (Long t : virtualTimeState.get()) {
+        virtualTime = Math.max(virtualTime, t);
+      }
+      List<GenerationTask> waitingInOrder = new ArrayList<>();
+      waitingState.get().forEach(waitingInOrder::add);
+      waiting.restore(passes, virtualTime, waitingInOrder);
     }
   }
 
@@ -158,6 +204,11 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     tokenizer = files.tokenizer();
     Tokenizer t = tokenizer;
     scheduler = new BatchScheduler(model, placement, limits, t == null ? null : t::decodeGenerated);
+    long cacheBytes = prefixCacheBytes < 0 ? autoPrefixCacheBytes() : prefixCacheBytes;
+    if (cacheBytes > 0 && !model.hasMtp()) {
+      scheduler.usePrefixCache(PrefixCache.of(model, cacheBytes, PrefixCache.DEFAULT_BLOCK_TOKENS));
+    }
+    tenantMetrics = new HashMap<>();
     tasks = new HashMap<>();
     clock = System::currentTimeMillis;
     startedAtMillis = new HashMap<>();
@@ -165,9 +216,13 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     registerMetrics();
     channel = FeedbackChannel.of(FeedbackKeys.of(getRuntimeContext(), loopId));
     channel.consume(this::enqueueReply);
-    if (!restoring.isEmpty()) {
-      LOG.info("Generation subtask {} restores {} in-flight sequence(s); they re-prefill", subtask, restoring.size());
+    if (!restoring.isEmpty() || !waiting.isEmpty()) {
+      LOG.info("Generation subtask {} restores {} in-flight sequence(s), which re-prefill, and {} waiting request(s)",
+          subtask, restoring.size(), waiting.size());
     }
+    LOG.info("Generation subtask {}: prefix cache {}", subtask, scheduler.prefixCache() == null
+        ? (model.hasMtp() ? "off (speculative decoding)" : "off")
+        : (cacheBytes >> 20) + " MiB in blocks of " + PrefixCache.DEFAULT_BLOCK_TOKENS + " tokens");
     pump();
   }
 
@@ -182,6 +237,16 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     group.gauge("inFlightSequences", () -> scheduler.inFlight() + restoring.size());
     draftsProposed = group.counter("draftsProposed");
     draftsAccepted = group.counter("draftsAccepted");
+    group.gauge("waitingRequests", () -> waiting.size());
+    PrefixCache prefixes = scheduler.prefixCache();
+    if (prefixes != null) {
+      // share of the prompt tokens looked up that came from the cache
+      group.gauge("prefixCacheHitRate", () -> prefixes.stats().tokenHitRate());
+      group.gauge("prefixCacheRequestHits", () -> prefixes.stats().hits());
+      group.gauge("prefillTokensSaved", () -> prefixes.stats().tokensReused());
+      group.gauge("prefixCacheBytes", () -> prefixes.stats().bytes());
+      group.gauge("prefixCacheEvictions", () -> prefixes.stats().evictions());
+    }
     // tokens a verifying step yields per sequence: 1 + the share of drafts accepted
     group.gauge("acceptedTokensPerStep", () -> draftsProposed.getCount() == 0 ? 1.0
         : 1.0 + draftsAccepted.getCount() / (double) draftsProposed.getCount());
@@ -203,12 +268,14 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
 
   @Override
   public void processElement(StreamRecord<GenerationTask> element) throws Exception {
-    while (!scheduler.hasCapacity() || !restoring.isEmpty()) {
-      mailbox.yield(); // replies run as mails; a step completion frees capacity or admits restored ones
+    while (waiting.isFull()) {
+      mailbox.yield(); // replies run as mails; a step completion frees slots for waiting requests
     }
-    admit(element.getValue(), new int[0]);
+    waiting.add(element.getValue());
     if (current == null) {
       pump();
+    } else {
+      admitWaiting(); // a free slot takes it at once; the step in flight does not wait for it
     }
   }
 
@@ -217,16 +284,31 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     long now = clock.getAsLong();
     startedAtMillis.put(task.id(), now);
     scheduler.restore(task.toRequest(), generated, now);
+    tenant(task).queueTimeMillis.update(Math.max(0, now - task.admittedAtMillis()));
+  }
+
+  /** Restored sequences first, then waiting requests in their order, while slots are free. */
+  private void admitWaiting() {
+    while (!restoring.isEmpty() && scheduler.hasCapacity()) {
+      SequenceSnapshot s = restoring.poll();
+      waiting.started(s.task());
+      admit(s.task(), s.generated());
+    }
+    while (!waiting.isEmpty() && scheduler.hasCapacity()) {
+      admit(waiting.poll(), new int[0]);
+    }
+  }
+
+  private TenantMetrics tenant(GenerationTask task) {
+    return tenantMetrics.computeIfAbsent(WaitingRequests.tenantOf(task), name -> new TenantMetrics(
+        getMetricGroup().addGroup("tenant", name.isEmpty() ? "none" : name), () -> waiting.running(name)));
   }
 
   /** Runs steps until one waits for expert replies, or nothing is left to do. */
   private void pump() {
     while (true) {
       if (current == null) {
-        while (!restoring.isEmpty() && scheduler.hasCapacity()) {
-          SequenceSnapshot s = restoring.poll();
-          admit(s.task(), s.generated());
-        }
+        admitWaiting();
         current = scheduler.nextStep();
         if (current == null) {
           return;
@@ -304,6 +386,9 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     long before = generatedTokens(done);
     BatchScheduler.SpeculationCounts counts = scheduler.speculationCounts();
     for (Sequence s : scheduler.complete(done, now)) {
+      GenerationTask task = tasks.get(s.request().id());
+      waiting.finished(task);
+      tenant(task).completed(s.generatedCount());
       output.collect(new StreamRecord<>(toOutput(s, now)));
     }
     tokensGenerated.inc(generatedTokens(done) - before);
@@ -347,11 +432,16 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
       snapshot.add(new SequenceSnapshot(tasks.get(s.request().id()), s.generated()));
     }
     state.update(snapshot);
+    waitingState.update(waiting.inArrivalOrder());
+    List<Tuple2<String, Long>> passes = new ArrayList<>();
+    waiting.passes().forEach((tenant, pass) -> passes.add(Tuple2.of(tenant, pass)));
+    passState.update(passes);
+    virtualTimeState.update(List.of(waiting.virtualTime()));
   }
 
   @Override
   public void endInput() throws Exception {
-    while (current != null || scheduler.inFlight() > 0 || !restoring.isEmpty()) {
+    while (current != null || scheduler.inFlight() > 0 || !restoring.isEmpty() || !waiting.isEmpty()) {
       mailbox.yield();
     }
   }
@@ -364,6 +454,16 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   /** Drafts verified so far (tests). */
   long draftsProposed() {
     return draftsProposed.getCount();
+  }
+
+  /** Requests waiting for a slot (tests). */
+  int waiting() {
+    return waiting.size();
+  }
+
+  /** The prefix cache's figures, or null without one (tests). */
+  PrefixCache.Stats prefixCacheStats() {
+    return scheduler.prefixCache() == null ? null : scheduler.prefixCache().stats();
   }
 
   /** Sequences in flight (tests). */

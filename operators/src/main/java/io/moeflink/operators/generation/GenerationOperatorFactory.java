@@ -4,6 +4,7 @@ import io.moeflink.engine.generate.SchedulerLimits;
 import io.moeflink.operators.GenerationOutput;
 import io.moeflink.operators.GenerationTask;
 import io.moeflink.operators.ModelSpec;
+import io.moeflink.operators.admission.AdmissionOrder;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.StreamOperator;
@@ -17,18 +18,30 @@ public final class GenerationOperatorFactory extends AbstractStreamOperatorFacto
   private final ModelSpec spec;
   private final SchedulerLimits limits;
   private final String loopId;
+  private final AdmissionOrder order;
+  private final long prefixCacheBytes;
 
+  /** The default admission order, no prefix cache. */
   public GenerationOperatorFactory(ModelSpec spec, SchedulerLimits limits, String loopId) {
+    this(spec, limits, loopId, AdmissionOrder.DEFAULT, 0);
+  }
+
+  /** @param prefixCacheBytes 0 turns the prefix cache off; below 0, a tenth of the heap */
+  public GenerationOperatorFactory(ModelSpec spec, SchedulerLimits limits, String loopId, AdmissionOrder order,
+      long prefixCacheBytes) {
     this.spec = spec;
     this.limits = limits;
     this.loopId = loopId;
+    this.order = order;
+    this.prefixCacheBytes = prefixCacheBytes;
   }
 
   @Override
   @SuppressWarnings("unchecked")
   public <T extends StreamOperator<GenerationOutput>> T createStreamOperator(
       StreamOperatorParameters<GenerationOutput> parameters) {
-    return (T) new GenerationOperator(parameters, spec, limits, loopId, parameters.getMailboxExecutor());
+    return (T) new GenerationOperator(parameters, spec, limits, loopId, order, prefixCacheBytes,
+        parameters.getMailboxExecutor());
   }
 
   @Override

@@ -15,6 +15,8 @@ import io.moeflink.operators.GenerationOutput;
 import io.moeflink.operators.GenerationTask;
 import io.moeflink.operators.ModelSpec;
 import io.moeflink.operators.OperatorTestSupport;
+import io.moeflink.operators.admission.AdmissionOrder;
+import io.moeflink.operators.admission.TenantWeights;
 import io.moeflink.operators.loop.ExpertReply;
 import io.moeflink.operators.loop.ExpertRequest;
 import io.moeflink.operators.loop.FeedbackChannel;
@@ -43,6 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
 @org.junit.jupiter.api.Timeout(120)
 class GenerationOperatorTest {
   private static final int CAPACITY = 2;
+  /** Requests the operator holds waiting beyond its CAPACITY in-flight sequences. */
+  private static final int WAITING = 1;
   @TempDir static Path tmp;
   private static Path modelDir;
 
@@ -113,9 +117,15 @@ class GenerationOperatorTest {
 
   private static OneInputStreamOperatorTestHarness<GenerationTask, GenerationOutput> harness(Path dir, boolean mtp)
       throws Exception {
+    return harness(dir, mtp, CAPACITY, new AdmissionOrder(WAITING, TenantWeights.EQUAL), 0);
+  }
+
+  private static OneInputStreamOperatorTestHarness<GenerationTask, GenerationOutput> harness(
+      Path dir, boolean mtp, int capacity, AdmissionOrder order, long prefixCacheBytes) throws Exception {
     ModelSpec spec = ModelSpec.builder().modelDir(dir.toString()).threads(1).expertShards(1).mtp(mtp).build();
     return new OneInputStreamOperatorTestHarness<>(
-        new GenerationOperatorFactory(spec, new SchedulerLimits(CAPACITY, 16), "test"), GenerationTask.TYPE.createSerializer(null));
+        new GenerationOperatorFactory(spec, new SchedulerLimits(capacity, 16), "test", order, prefixCacheBytes),
+        GenerationTask.TYPE.createSerializer(null));
   }
 
   /** Runs the mails that arrived while the operator was not yielding. */
@@ -217,7 +227,7 @@ class GenerationOperatorTest {
 
   @Test
   void aWaitingProcessElementSeesCancellation() throws Exception {
-    List<GenerationTask> tasks = OperatorTestSupport.tasks(CAPACITY + 1, 512);
+    List<GenerationTask> tasks = OperatorTestSupport.tasks(CAPACITY + WAITING + 1, 512);
     Throwable[] failure = new Throwable[1];
     int[] admitted = new int[1];
     // the harness's mailbox belongs to the thread that builds it: the "task thread" here
@@ -234,12 +244,12 @@ class GenerationOperatorTest {
     });
     taskThread.start();
     long deadline = System.currentTimeMillis() + 30_000;
-    while (admitted[0] < CAPACITY && System.currentTimeMillis() < deadline) {
+    while (admitted[0] < CAPACITY + WAITING && System.currentTimeMillis() < deadline) {
       Thread.sleep(20);
     }
     Thread.sleep(200);
-    assertThat(taskThread.isAlive()).as("blocked at capacity").isTrue();
-    assertThat(admitted[0]).isEqualTo(CAPACITY);
+    assertThat(taskThread.isAlive()).as("blocked at capacity with a full queue").isTrue();
+    assertThat(admitted[0]).isEqualTo(CAPACITY + WAITING);
     taskThread.interrupt();
     taskThread.join(10_000);
     assertThat(taskThread.isAlive()).isFalse();
@@ -257,6 +267,106 @@ class GenerationOperatorTest {
       runMails(h, 1);
       assertThat(op.inFlight()).isEqualTo(1);
       assertThat(h.getSideOutput(GenerationOperator.EXPERT_REQUESTS)).hasSize(1); // still waiting for layer 1
+    }
+  }
+
+  /** Tasks of the given (id, priority, tenant), with OperatorTestSupport's prompts and sampling. */
+  private static List<GenerationTask> prioritized(String... idPriorityTenant) {
+    List<GenerationTask> base = OperatorTestSupport.tasks(idPriorityTenant.length, 512);
+    List<GenerationTask> out = new java.util.ArrayList<>();
+    for (int i = 0; i < idPriorityTenant.length; i++) {
+      String[] f = idPriorityTenant[i].split(":");
+      GenerationTask b = base.get(i);
+      out.add(new GenerationTask(f[0], b.promptTokens(), b.sampling(), b.model(), b.metadata(), 0, Integer.parseInt(f[1]),
+          f.length > 2 ? f[2] : null));
+    }
+    return out;
+  }
+
+  private static List<String> ids(List<GenerationOutput> outputs) {
+    return outputs.stream().map(GenerationOutput::id).toList();
+  }
+
+  private static final AdmissionOrder TWO_TO_ONE = new AdmissionOrder(16, TenantWeights.parse("a=2,b=1"));
+
+  /** One slot: requests complete in the order they get it, so the completions show the admission order. */
+  @Test
+  void waitingRequestsGetTheSlotByPriorityThenTenantThenArrival() throws Exception {
+    List<GenerationTask> tasks = prioritized("first:0:a", "a1:0:a", "a2:0:a", "b1:0:b", "late-urgent:5:b", "a3:0:a", "b2:0:b");
+    try (var h = harness(modelDir, false, 1, TWO_TO_ONE, 0)) {
+      h.open();
+      for (GenerationTask t : tasks) {
+        h.processElement(t, 0); // no shard yet: "first" runs, the others wait
+      }
+      assertThat(((GenerationOperator) h.getOperator()).waiting()).isEqualTo(6);
+      shard = new Shard(h);
+      h.endInput();
+      // the urgent one first; then a (weight 2) gets two grants per grant of b, ties to the earlier head
+      assertThat(ids(h.extractOutputValues()))
+          .containsExactly("first", "late-urgent", "a1", "a2", "b1", "a3", "b2");
+      assertThat(OperatorTestSupport.byId(h.extractOutputValues())).isEqualTo(OperatorTestSupport.engineTokens(modelDir, tasks));
+    }
+  }
+
+  /** A snapshot with one sequence in flight and six waiting restores to the same admission order. */
+  @Test
+  void waitingRequestsAndTheirOrderSurviveARestore() throws Exception {
+    List<GenerationTask> tasks = prioritized("first:0:a", "a1:0:a", "a2:0:a", "b1:0:b", "late-urgent:5:b", "a3:0:a", "b2:0:b");
+    List<String> uninterrupted;
+    try (var h = harness(modelDir, false, 1, TWO_TO_ONE, 0)) {
+      h.open();
+      for (GenerationTask t : tasks) {
+        h.processElement(t, 0);
+      }
+      shard = new Shard(h);
+      h.endInput();
+      uninterrupted = ids(h.extractOutputValues());
+      shard.close();
+      shard = null;
+    }
+    OperatorSubtaskState snapshot;
+    try (var h = harness(modelDir, false, 1, TWO_TO_ONE, 0)) {
+      h.open();
+      for (GenerationTask t : tasks) {
+        h.processElement(t, 0);
+      }
+      snapshot = h.snapshot(1, 1); // "first" in flight, the other six waiting
+    }
+    try (var h = harness(modelDir, false, 1, TWO_TO_ONE, 0)) {
+      h.initializeState(snapshot);
+      h.open();
+      GenerationOperator op = (GenerationOperator) h.getOperator();
+      assertThat(op.waiting() + op.inFlight()).isEqualTo(7);
+      shard = new Shard(h);
+      h.endInput();
+      assertThat(ids(h.extractOutputValues())).isEqualTo(uninterrupted);
+      assertThat(OperatorTestSupport.byId(h.extractOutputValues())).isEqualTo(OperatorTestSupport.engineTokens(modelDir, tasks));
+    }
+  }
+
+  /** Prompts sharing a 40-token prefix: later ones start from the cached blocks and generate the same tokens. */
+  @Test
+  void thePrefixCacheSavesPrefillAndChangesNoToken() throws Exception {
+    List<GenerationTask> tasks = new java.util.ArrayList<>();
+    for (GenerationTask b : OperatorTestSupport.tasks(6, 512)) {
+      int[] prompt = new int[40 + b.promptTokens().length];
+      for (int i = 0; i < 40; i++) {
+        prompt[i] = (i * 29 + 1) % 512;
+      }
+      System.arraycopy(b.promptTokens(), 0, prompt, 40, b.promptTokens().length);
+      tasks.add(new GenerationTask(b.id(), prompt, b.sampling(), b.model(), b.metadata(), 0));
+    }
+    try (var h = harness(modelDir, false, 1, AdmissionOrder.DEFAULT, 16L << 20)) {
+      h.open();
+      shard = new Shard(h);
+      for (GenerationTask t : tasks) {
+        h.processElement(t, 0);
+      }
+      h.endInput();
+      var stats = ((GenerationOperator) h.getOperator()).prefixCacheStats();
+      assertThat(stats.hits()).isEqualTo(5); // one at a time: all but the first hit
+      assertThat(stats.tokensReused()).isEqualTo(5 * 32); // one block of 32 of the 40 shared tokens
+      assertThat(OperatorTestSupport.byId(h.extractOutputValues())).isEqualTo(OperatorTestSupport.engineTokens(modelDir, tasks));
     }
   }
 
