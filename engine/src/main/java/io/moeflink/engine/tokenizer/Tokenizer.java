@@ -266,6 +266,11 @@ public final class Tokenizer {
     return encode(renderChatTemplate(messages, addGenerationPrompt));
   }
 
+  /** As {@link #applyChatTemplate(List, boolean)}, with the template's {@code thinking} variable as asked. */
+  public int[] applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt, Thinking thinking) {
+    return encode(renderChatTemplate(messages, addGenerationPrompt, thinking));
+  }
+
   /** Whether the model directory defines a chat template. */
   public boolean hasChatTemplate() {
     return chatTemplate.isPresent();
