@@ -9,8 +9,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The published chat templates of R1, V3.1 and V2 (test resources {@code templates/}, see the
- * README there) rendered as Hugging Face renders them, and Kimi's {@code <|im_...|>} format;
+ * The published chat templates of R1, V3.1, V2 and Moonlight (test resources {@code templates/}, see the
+ * README there) rendered as Hugging Face renders them, and Moonlight's {@code <|im_...|>} one;
  * the reasoning split of completions.
  */
 class FamilyChatTemplateTest {
@@ -79,15 +79,15 @@ class FamilyChatTemplateTest {
   }
 
   @Test
-  void kimiFormatsTurnsBetweenImTokens() {
-    // Moonshot's format: <|im_{role}|>{role}<|im_middle|>{content}<|im_end|>, then the assistant cue
-    ChatTemplate kimi = new ChatTemplate(
-        "{%- for message in messages -%}<|im_{{ message['role'] }}|>{{ message['role'] }}<|im_middle|>"
-            + "{{ message['content'] }}<|im_end|>{%- endfor -%}"
-            + "{%- if add_generation_prompt -%}<|im_assistant|>assistant<|im_middle|>{%- endif -%}", "", "");
-    assertThat(kimi.render(List.of(new ChatMessage("system", "You are Kimi."), new ChatMessage("user", "Hi")), true))
-        .isEqualTo("<|im_system|>system<|im_middle|>You are Kimi.<|im_end|><|im_user|>user<|im_middle|>Hi<|im_end|>"
+  void moonlightFormatsTurnsBetweenImTokensWithADefaultSystemTurn() throws IOException {
+    ChatTemplate moonlight = template("moonlight.jinja", "", "");
+    assertThat(moonlight.render(List.of(new ChatMessage("user", "Hi")), true)).isEqualTo(
+        "<|im_system|>system<|im_middle|>You are a helpful assistant<|im_end|><|im_user|>user<|im_middle|>Hi<|im_end|>"
             + "<|im_assistant|>assistant<|im_middle|>");
+    assertThat(moonlight.render(List.of(new ChatMessage("system", "You are Kimi."), new ChatMessage("user", "Hi"),
+        new ChatMessage("assistant", "Hello")), false)).isEqualTo(
+        "<|im_system|>system<|im_middle|>You are Kimi.<|im_end|><|im_user|>user<|im_middle|>Hi<|im_end|>"
+            + "<|im_assistant|>assistant<|im_middle|>Hello<|im_end|>");
   }
 
   @Test
