@@ -1,5 +1,6 @@
 package io.moeflink.jobs;
 
+import io.moeflink.engine.tokenizer.ReasoningSplit;
 import io.moeflink.operators.GenerationOutput;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.FinishReason;
@@ -19,9 +20,12 @@ public final class ToCompletion implements MapFunction<GenerationOutput, Complet
     for (int t : o.tokens()) {
       tokens.add(t);
     }
+    // A reasoning model's completion holds its thinking up to </think>: it goes to reasoning
+    ReasoningSplit split = o.text() == null ? new ReasoningSplit(null, "") : ReasoningSplit.of(o.text(), false);
     return Completion.newBuilder()
         .setId(o.id())
-        .setText(o.text() == null ? "" : o.text())
+        .setText(split.text())
+        .setReasoning(split.reasoning())
         .setTokenIds(tokens)
         .setFinishReason(switch (o.finishReason()) {
           case GenerationOutput.STOP -> FinishReason.STOP;

@@ -110,6 +110,34 @@ class SchemaEvolutionTest {
   }
 
   @Test
+  void thinkingAndReasoningResolveWithWritersAndReadersThatPredateThem() throws IOException {
+    Schema requestBefore = without(InferenceRequest.getClassSchema(), "thinking");
+    GenericRecord old = new GenericRecordBuilder(requestBefore).set("id", "r3").set("prompt", "Hi").build();
+    assertThat(readSpecific(write(old, requestBefore), requestBefore, InferenceRequest.class).getThinking()).isNull();
+    InferenceRequest thinking = InferenceRequest.newBuilder().setId("r4").setPrompt("Hi").setThinking(true).build();
+    GenericRecord back = readGeneric(write(thinking, InferenceRequest.getClassSchema()), thinking.getSchema(),
+        requestBefore);
+    assertThat(back.get("id")).hasToString("r4");
+    assertThat(back.getSchema().getField("thinking")).isNull();
+
+    Schema completionBefore = without(Completion.getClassSchema(), "reasoning");
+    GenericRecord oldCompletion = new GenericRecordBuilder(completionBefore).set("id", "c3").set("text", "4").build();
+    assertThat(readSpecific(write(oldCompletion, completionBefore), completionBefore, Completion.class).getReasoning())
+        .isNull();
+    Completion reasoned = Completion.newBuilder().setId("c4").setText("4").setReasoning("2+2").build();
+    GenericRecord oldReader = readGeneric(write(reasoned, Completion.getClassSchema()), reasoned.getSchema(),
+        completionBefore);
+    assertThat(oldReader.get("text")).hasToString("4");
+  }
+
+  /** {@code schema} as it was before {@code field} was added at its end. */
+  private static Schema without(Schema schema, String field) {
+    List<Schema.Field> fields = schema.getFields().stream().filter(f -> !f.name().equals(field))
+        .map(f -> new Schema.Field(f, f.schema())).toList();
+    return Schema.createRecord(schema.getName(), schema.getDoc(), schema.getNamespace(), false, fields);
+  }
+
+  @Test
   void previousReaderMapsNewDeadLetterReasonsToItsDefault() throws IOException {
     DeadLetter current =
         DeadLetter.newBuilder()

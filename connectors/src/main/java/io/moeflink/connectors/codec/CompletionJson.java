@@ -17,6 +17,9 @@ public final class CompletionJson {
     ObjectNode json = Json.object();
     json.put("id", completion.getId());
     json.put("text", completion.getText());
+    if (completion.getReasoning() != null) {
+      json.put("reasoning", completion.getReasoning());
+    }
     completion.getTokenIds().forEach(json.putArray("token_ids")::add);
     json.put("finish_reason", completion.getFinishReason().name().toLowerCase(Locale.ROOT));
     json.put("error", completion.getError());

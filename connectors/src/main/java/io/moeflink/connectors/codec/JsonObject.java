@@ -60,6 +60,17 @@ final class JsonObject {
     return value.textValue();
   }
 
+  Boolean bool(String field) throws InvalidRecordException {
+    JsonNode value = value(field);
+    if (value == null) {
+      return null;
+    }
+    if (!value.isBoolean()) {
+      throw wrongType(field, "true or false", value);
+    }
+    return value.booleanValue();
+  }
+
   Integer integer(String field) throws InvalidRecordException {
     JsonNode value = value(field);
     if (value == null) {

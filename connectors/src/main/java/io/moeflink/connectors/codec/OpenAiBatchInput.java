@@ -75,13 +75,27 @@ final class OpenAiBatchInput {
             .setId(id)
             .setModel(body.string("model"))
             .setSampling(sampling)
-            .setMetadata(metadata);
+            .setMetadata(metadata)
+            .setThinking(thinking(body));
     if (url.equals(COMPLETIONS)) {
       request.setPrompt(body.string("prompt"));
     } else {
       request.setMessages(RequestJson.readMessages(body.objects("messages")));
     }
     return request.build();
+  }
+
+  /**
+   * Reasoning on or off as OpenAI-compatible servers take it: {@code chat_template_kwargs} with
+   * {@code thinking} (DeepSeek-V3.1's variable) or {@code enable_thinking}.
+   */
+  private static Boolean thinking(JsonObject body) throws InvalidRecordException {
+    JsonObject kwargs = body.object("chat_template_kwargs");
+    if (kwargs == null) {
+      return null;
+    }
+    Boolean thinking = kwargs.bool("thinking");
+    return thinking != null ? thinking : kwargs.bool("enable_thinking");
   }
 
   static InvalidRecordException unsupported(String message) {

@@ -50,7 +50,10 @@ public final class OpenAiBatchOutput {
     ObjectNode choice = body.putArray("choices").addObject();
     choice.put("index", 0);
     if (chat) {
-      choice.putObject("message").put("role", "assistant").put("content", completion.getText());
+      ObjectNode message = choice.putObject("message").put("role", "assistant").put("content", completion.getText());
+      if (completion.getReasoning() != null) {
+        message.put("reasoning_content", completion.getReasoning()); // as vLLM and DeepSeek's API name it
+      }
     } else {
       choice.put("text", completion.getText());
     }

@@ -58,6 +58,9 @@ public final class RequestJson {
       request.getPromptTokenIds().forEach(ids::add);
     }
     putIfSet(json, "model", request.getModel());
+    if (request.getThinking() != null) {
+      json.put("thinking", request.getThinking());
+    }
     SamplingParams sampling = request.getSampling();
     if (sampling != null) {
       ObjectNode s = json.putObject("sampling");
@@ -124,6 +127,7 @@ public final class RequestJson {
         .setPriority(priority != null ? priority : 0)
         .setTenant(record.string("tenant"))
         .setMetadata(metadata != null ? metadata : Map.of())
+        .setThinking(record.bool("thinking"))
         .build();
   }
 

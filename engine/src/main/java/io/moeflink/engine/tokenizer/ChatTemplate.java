@@ -50,6 +50,16 @@ public final class ChatTemplate {
           .withUseTrimmingForNotesAndExpressions(true)
           .build();
 
+  /** Python's {@code str.split} first, then Jinjava's own (read-only) resolution. */
+  private static final jinjava.javax.el.ELResolver RESOLVERS = resolvers();
+
+  private static jinjava.javax.el.ELResolver resolvers() {
+    jinjava.javax.el.CompositeELResolver all = new jinjava.javax.el.CompositeELResolver();
+    all.add(new PythonStringMethods());
+    all.add(com.hubspot.jinjava.el.JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
+    return all;
+  }
+
   private final String source;
   private final String bosToken;
   private final String eosToken;
@@ -71,6 +81,7 @@ public final class ChatTemplate {
                 .withLstripBlocks(true)
                 .withNestedInterpretationEnabled(false)
                 .withLegacyOverrides(PYTHON_LIKE)
+                .withElResolver(RESOLVERS)
                 .build());
     jinjava
         .getGlobalContext()
@@ -87,11 +98,16 @@ public final class ChatTemplate {
    * @throws ChatTemplateException if the template rejects the conversation or fails to render
    */
   public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    return render(messages, addGenerationPrompt, Thinking.TEMPLATE_DEFAULT);
+  }
+
+  /** As {@link #render(List, boolean)}, with the template's {@code thinking} variable set as asked. */
+  public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Thinking thinking) {
     List<Map<String, Object>> values = new ArrayList<>(messages.size());
     for (ChatMessage message : messages) {
       values.add(message.toTemplateValue());
     }
-    return renderValues(values, addGenerationPrompt);
+    return renderValues(values, addGenerationPrompt, thinking);
   }
 
   /**
@@ -99,7 +115,15 @@ public final class ChatTemplate {
    * turn with {@code tool_calls} and {@code content: null}).
    */
   String renderValues(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt) {
+    return renderValues(messages, addGenerationPrompt, Thinking.TEMPLATE_DEFAULT);
+  }
+
+  private String renderValues(
+      List<? extends Map<String, ?>> messages, boolean addGenerationPrompt, Thinking thinking) {
     Map<String, Object> context = new HashMap<>();
+    if (thinking != Thinking.TEMPLATE_DEFAULT) {
+      context.put("thinking", thinking == Thinking.ON);
+    }
     context.put("messages", messages);
     context.put("add_generation_prompt", addGenerationPrompt);
     context.put("bos_token", bosToken);

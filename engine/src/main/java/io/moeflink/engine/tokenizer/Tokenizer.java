@@ -241,13 +241,18 @@ public final class Tokenizer {
    * @throws ChatTemplateException if the template rejects the conversation
    */
   public String renderChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    return renderChatTemplate(messages, addGenerationPrompt, Thinking.TEMPLATE_DEFAULT);
+  }
+
+  /** As {@link #renderChatTemplate(List, boolean)}, with the template's {@code thinking} variable as asked. */
+  public String renderChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt, Thinking thinking) {
     return chatTemplate
         .orElseThrow(
             () ->
                 new IllegalStateException(
                     "This tokenizer has no chat template: tokenizer_config.json has no"
                         + " chat_template and there is no chat_template.jinja"))
-        .render(messages, addGenerationPrompt);
+        .render(messages, addGenerationPrompt, thinking);
   }
 
   /**
@@ -259,6 +264,11 @@ public final class Tokenizer {
    */
   public int[] applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) {
     return encode(renderChatTemplate(messages, addGenerationPrompt));
+  }
+
+  /** As {@link #applyChatTemplate(List, boolean)}, with the template's {@code thinking} variable as asked. */
+  public int[] applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt, Thinking thinking) {
+    return encode(renderChatTemplate(messages, addGenerationPrompt, thinking));
   }
 
   /** Whether the model directory defines a chat template. */

@@ -3,6 +3,7 @@ package io.moeflink.operators.admission;
 import io.moeflink.engine.config.ModelConfig;
 import io.moeflink.engine.sampling.SamplingParams;
 import io.moeflink.engine.tokenizer.ChatMessage;
+import io.moeflink.engine.tokenizer.Thinking;
 import io.moeflink.engine.tokenizer.Tokenizer;
 import io.moeflink.operators.GenerationOutput;
 import io.moeflink.operators.GenerationTask;
@@ -114,7 +115,7 @@ public final class Admission extends ProcessFunction<InferenceRequest, Generatio
     if (r.getMessages() != null && !r.getMessages().isEmpty()) {
       List<ChatMessage> messages = r.getMessages().stream().map(m -> new ChatMessage(m.getRole(), m.getContent())).toList();
       try {
-        return tokenizer.applyChatTemplate(messages, true);
+        return tokenizer.applyChatTemplate(messages, true, Thinking.of(r.getThinking()));
       } catch (IllegalArgumentException e) {
         throw new RequestRejectedException("The chat template refused the messages: " + e.getMessage());
       }
