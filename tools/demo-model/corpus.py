@@ -57,7 +57,7 @@ def _synsets(pos):
     return out
 
 
-def wordnet_chats(common=True):
+def wordnet_chats(common=False):
     """(word, answer) for every lower-case single-word lemma: the gloss of its most frequent sense
     (the first offset in index.<pos>) in the part of speech whose senses are seen most often in
     WordNet's tagged corpus (then: with the most senses; then noun, verb, adjective, adverb).
@@ -187,12 +187,13 @@ def austen_passages(max_chars=500):
     return out
 
 
-def chats(seed=0, passages=1500):
-    """The training chats, shuffled: [(user, assistant)]: every WordNet word but the held-out ones,
-    and `passages` passages of the novels drawn at random."""
+def chats(seed=0, passages=5000, common=False):
+    """The training chats, shuffled: [(user, assistant)]: every WordNet word (with `common`, those
+    of the tagged corpus) but the held-out ones, and `passages` passages of the novels drawn at
+    random."""
     held = set(HELD_OUT)
     rng = random.Random(seed)
-    items = [(question(w), a) for w, a in wordnet_chats() if w not in held]
+    items = [(question(w), a) for w, a in wordnet_chats(common) if w not in held]
     novels = austen_passages()
     items += [("Tell me a passage from %s." % t, p) for t, p in rng.sample(novels, min(passages, len(novels)))]
     rng.shuffle(items)
