@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
  * asked in no training chat) asked greedily as "What does X mean?"; at least 80% of the answers'
  * whitespace-separated words (lower-cased, non-letters stripped from both ends) must be in the
  * vocabulary of the training chats ({@code eval/vocabulary.txt.gz}, written by the training
- * script). The same answers with MTP speculative decoding are token for token the same.
+ * script). With MTP speculative decoding these answers, and sampled passages of the novels, are
+ * token for token the same.
  */
 class DemoModelEvalTest {
   private static final Path EVAL = DemoModelGoldenTest.DEMO.resolve("eval");
@@ -51,13 +52,22 @@ class DemoModelEvalTest {
       int[] prompt = tokenizer.applyChatTemplate(List.of(new ChatMessage("user", "What does " + w + " mean?")), true);
       requests.add(new GenerationRequest(w, prompt, greedy));
     }
+    // Sampled requests too, for the speculative comparison only.
+    String[] novels = {"Emma", "Persuasion", "Pride and Prejudice", "Mansfield Park"};
+    for (int i = 0; i < novels.length; i++) {
+      int[] prompt = tokenizer.applyChatTemplate(List.of(new ChatMessage("user", "Tell me a passage from " + novels[i] + ".")), true);
+      requests.add(new GenerationRequest("sampled-" + i, prompt,
+          new SamplingParams(0.8, 40, 0.95, 100 + i, MAX_TOKENS, Set.of(tokenizer.eosId().getAsInt()), List.of())));
+    }
     List<GenerationResult> plain = generate(requests, false).results();
     Run speculative = generate(requests, true);
     BatchScheduler.SpeculationCounts counts = speculative.counts();
     int words = 0;
     int known = 0;
     for (int i = 0; i < plain.size(); i++) {
-      assertThat(speculative.results().get(i).tokens()).as(heldOut.get(i)).containsExactly(plain.get(i).tokens());
+      assertThat(speculative.results().get(i).tokens()).as(requests.get(i).id()).containsExactly(plain.get(i).tokens());
+    }
+    for (int i = 0; i < heldOut.size(); i++) {
       String answer = tokenizer.decode(plain.get(i).tokens(), true);
       for (String piece : answer.trim().split("\\s+")) {
         String word = piece.toLowerCase(Locale.ROOT).replaceAll("^[^a-z]+|[^a-z]+$", "");
@@ -69,7 +79,7 @@ class DemoModelEvalTest {
       System.out.printf("What does %s mean? -> %s%n", heldOut.get(i), answer);
     }
     double fraction = known / (double) words;
-    System.out.printf("held-out answers: %d of %d words (%.1f%%) in the training vocabulary; MTP drafts %d, accepted %d (%.2f)%n",
+    System.out.printf("held-out answers: %d of %d words (%.1f%%) in the training vocabulary; MTP drafts (these and the sampled passages) %d, accepted %d (%.2f)%n",
         known, words, 100 * fraction, counts.proposed(), counts.accepted(), counts.accepted() / (double) counts.proposed());
     assertThat(words).as("words in all answers").isGreaterThanOrEqualTo(3 * heldOut.size());
     assertThat(fraction).as("share of answer words in the training vocabulary").isGreaterThanOrEqualTo(0.8);
