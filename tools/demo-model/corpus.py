@@ -57,10 +57,11 @@ def _synsets(pos):
     return out
 
 
-def wordnet_chats():
+def wordnet_chats(common=False):
     """(word, answer) for every lower-case single-word lemma: the gloss of its most frequent sense
     (the first offset in index.<pos>) in the part of speech whose senses are seen most often in
-    WordNet's tagged corpus (then: with the most senses; then noun, verb, adjective, adverb)."""
+    WordNet's tagged corpus (then: with the most senses; then noun, verb, adjective, adverb).
+    With `common`, only lemmas that occur in the tagged corpus at all."""
     best = {}
     for rank, pos in enumerate(POS):
         synsets = _synsets(pos)
@@ -77,7 +78,9 @@ def wordnet_chats():
                 key = (tagged, count, -rank)
                 if lemma not in best or key > best[lemma][0]:
                     best[lemma] = (key, definition)
-    return sorted((w, sentence(d)) for w, (_, d) in best.items() if d)
+    # Lemmas never seen in the tagged corpus are mostly taxonomy ("any of the genus ..."), which a
+    # model of this size learns in place of everything else.
+    return sorted((w, sentence(d)) for w, (key, d) in best.items() if d and (key[0] > 0 or not common))
 
 
 def wordnet_text():
@@ -184,12 +187,13 @@ def austen_passages(max_chars=500):
     return out
 
 
-def chats(seed=0, passages=5000):
-    """The training chats, shuffled: [(user, assistant)]: every WordNet word but the held-out ones,
-    and `passages` passages of the novels drawn at random."""
+def chats(seed=0, passages=5000, common=False):
+    """The training chats, shuffled: [(user, assistant)]: every WordNet word (with `common`, those
+    of the tagged corpus) but the held-out ones, and `passages` passages of the novels drawn at
+    random."""
     held = set(HELD_OUT)
     rng = random.Random(seed)
-    items = [(question(w), a) for w, a in wordnet_chats() if w not in held]
+    items = [(question(w), a) for w, a in wordnet_chats(common) if w not in held]
     novels = austen_passages()
     items += [("Tell me a passage from %s." % t, p) for t, p in rng.sample(novels, min(passages, len(novels)))]
     rng.shuffle(items)

@@ -363,6 +363,9 @@ def main():
     p.add_argument("--mtp-weight", type=float, default=0.3)
     p.add_argument("--gamma", type=float, default=0.002, help="bias update speed of the load balancing")
     p.add_argument("--vocab", type=int, default=3072)
+    p.add_argument("--passages", type=int, default=5000, help="passages of the novels among the chats")
+    p.add_argument("--common-words", action="store_true",
+                   help="only WordNet lemmas seen in its tagged corpus (16,700 instead of 77,197): less taxonomy")
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--state", help="also save the trained float32 state and history here (torch.save)")
@@ -373,7 +376,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
 
-    chats = corpus.chats(args.seed)
+    chats = corpus.chats(args.seed, args.passages, args.common_words)
     log("%d chats (%d held-out words left out)" % (len(chats), len(corpus.HELD_OUT)))
     vocab, merges = bpe.train([u + " " + a for u, a in chats], args.vocab, SPECIALS)
     enc = bpe.Encoder(vocab, merges, SPECIALS)

@@ -2,22 +2,23 @@ package io.moeflink.cli;
 
 import io.moeflink.connectors.codec.AvroMessages;
 import io.moeflink.connectors.kafka.EmbeddedKafka;
+import io.moeflink.engine.generate.Speculation;
 import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.jobs.InferencePipeline;
 import io.moeflink.jobs.StreamingJob;
+import io.moeflink.jobs.SpeculationConverter;
 import io.moeflink.jobs.StreamingJobOptions;
 import io.moeflink.schemas.ChatMessage;
 import io.moeflink.schemas.Completion;
 import io.moeflink.schemas.DeadLetter;
 import io.moeflink.schemas.InferenceRequest;
 import io.moeflink.schemas.SamplingParams;
-import io.moeflink.workbench.modelgen.ModelGenerator;
-import io.moeflink.workbench.modelgen.ModelPreset;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Properties;
@@ -38,21 +39,30 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code moe-flink demo}: everything in one process, nothing set up beforehand. Starts a Kafka
- * broker and a MiniCluster, makes (once, in a cache directory) a tiny random DeepSeek-V3 model with
- * the real DeepSeek-V3 tokenizer, publishes a few prompts (one of them invalid), runs the streaming
- * job with 2 expert shards and prints each completion and dead letter as it arrives.
+ * broker and a MiniCluster, publishes a few requests (one of them invalid) for the trained demo
+ * model committed in {@code models/demo} (a small DeepSeek-V3 that answers "What does X mean?"
+ * with a definition; {@code tools/demo-model/} trains it), runs the streaming job with 2 expert
+ * shards and prints each completion and dead letter as it arrives.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Run the whole pipeline locally: embedded Kafka, MiniCluster, a small generated model.")
+    description = "Run the whole pipeline locally: embedded Kafka, MiniCluster, the trained demo model (models/demo).")
 final class DemoCommand implements Callable<Integer> {
+  /** Where the demo model is, relative to the checkout. */
+  static final Path DEMO_MODEL = Path.of("models", "demo");
+
   @Spec CommandSpec spec;
 
-  @Option(names = "--cache", description = "Where the demo model is kept (default: $MOE_FLINK_CACHE or ~/.cache/moe-flink).")
-  Path cache;
+  @Option(names = "--model", description = "Model directory (default: models/demo of this checkout).")
+  Path model;
+
+  @Option(names = "--speculative", defaultValue = "none", converter = SpeculationConverter.class,
+      description = "none, or mtp to draft with the model's MTP module (the tokens stay the same). Default: ${DEFAULT-VALUE}.")
+  Speculation speculative;
 
   @Option(names = "--timeout", defaultValue = "150", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
@@ -60,7 +70,8 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    Path model = demoModel(out);
+    Path model = demoModel();
+    out.println("Model " + model);
     Path kafkaData = Files.createTempDirectory("moe-flink-demo-kafka");
     try (EmbeddedKafka kafka = EmbeddedKafka.builder().dataDirectory(kafkaData).build().start()) {
       kafka.createTopic("requests", 2);
@@ -79,7 +90,8 @@ final class DemoCommand implements Callable<Integer> {
       o.groupId = "demo";
       o.requestFormat = "avro";
       o.generation.model = model.toString();
-      o.generation.modelName = "tiny";
+      o.generation.modelName = "demo";
+      o.generation.speculative = speculative;
       o.generation.parallelism = 1;
       o.generation.expertShards = 2;
       o.generation.maxSequences = 8;
@@ -88,7 +100,7 @@ final class DemoCommand implements Callable<Integer> {
       o.generation.cudaDevice = -1;
       o.generation.threads = 1;
       o.generation.checkpointIntervalMillis = 1000;
-      o.generation.defaultMaxTokens = 24;
+      o.generation.defaultMaxTokens = 32;
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(InferencePipeline.configuration(o.generation));
       StreamingJob.build(env, o, UnaryOperator.identity());
       JobClient job = env.executeAsync("moe-flink demo");
@@ -102,27 +114,39 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private Path demoModel(PrintWriter out) throws Exception {
-    Path root = cache != null ? cache
-        : System.getenv("MOE_FLINK_CACHE") != null ? Path.of(System.getenv("MOE_FLINK_CACHE"))
-        : Path.of(System.getProperty("user.home"), ".cache", "moe-flink");
-    Path dir = root.resolve("models").resolve("tiny-bf16");
-    if (!Files.exists(dir.resolve("config.json"))) {
-      out.println("Creating the demo model (tiny preset, real DeepSeek-V3 tokenizer) in " + dir);
-      out.flush();
-      ModelGenerator.builder(ModelPreset.TINY.shape()).seed(0).build().writeTo(dir);
+  /**
+   * {@code --model}, or {@code models/demo} in the working directory, the checkout the CLI's
+   * classes come from, or one of their parents.
+   */
+  private Path demoModel() throws Exception {
+    if (model != null) {
+      if (!Files.isRegularFile(model.resolve("config.json"))) {
+        throw new ParameterException(spec.commandLine(), "--model " + model + ": no config.json there; give a model directory");
+      }
+      return model;
     }
-    return dir;
+    List<Path> starts = new ArrayList<>();
+    starts.add(Path.of("").toAbsolutePath());
+    starts.add(Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+    for (Path start : starts) {
+      for (Path dir = start; dir != null; dir = dir.getParent()) {
+        if (Files.isRegularFile(dir.resolve(DEMO_MODEL).resolve("config.json"))) {
+          return dir.resolve(DEMO_MODEL);
+        }
+      }
+    }
+    throw new ParameterException(spec.commandLine(),
+        "no models/demo found in the working directory, the moe-flink checkout or their parents; run from the checkout or give --model DIR");
   }
 
   private static List<InferenceRequest> requests() {
-    SamplingParams sampled = SamplingParams.newBuilder().setMaxTokens(20).setTemperature(0.7f).setSeed(7L).build();
+    SamplingParams sampled = SamplingParams.newBuilder().setMaxTokens(40).setTemperature(0.7f).setSeed(7L).build();
     return List.of(
-        chat("demo-1", "What is a mixture of experts?", null),
-        chat("demo-2", "Write a haiku about stream processing.", sampled),
-        InferenceRequest.newBuilder().setId("demo-3").setPrompt("The capital of France is")
-            .setSampling(SamplingParams.newBuilder().setMaxTokens(12).build()).build(),
-        InferenceRequest.newBuilder().setId("demo-4").setPromptTokenIds(List.of(0, 100, 2000, 30000)).build(),
+        chat("demo-1", "What does harbor mean?", null),
+        chat("demo-2", "Tell me a passage from Pride and Prejudice.", sampled),
+        chat("demo-3", "What does lantern mean?", null),
+        InferenceRequest.newBuilder().setId("demo-4").setPrompt("It is a truth universally acknowledged")
+            .setSampling(SamplingParams.newBuilder().setMaxTokens(16).build()).build(),
         InferenceRequest.newBuilder().setId("demo-5").setModel("gpt-9").setPrompt("Which model are you?").build(),
         InferenceRequest.newBuilder().setId("demo-bad").setPrompt("negative temperature")
             .setSampling(SamplingParams.newBuilder().setTemperature(-1f).build()).build());
