@@ -2,6 +2,7 @@ package io.moeflink.operators;
 
 import io.moeflink.engine.generate.GenerationRequest;
 import io.moeflink.engine.sampling.SamplingParams;
+import io.moeflink.engine.structured.StructuredOutput;
 import io.moeflink.operators.loop.CodecSerializer;
 import io.moeflink.operators.loop.CodecTypeInfo;
 import java.io.IOException;
@@ -27,10 +28,11 @@ import org.apache.flink.core.memory.DataOutputView;
  * @param model the model name to report, or null
  * @param metadata passed through to the completion untouched
  * @param admittedAtMillis wall-clock time of admission, for the completion's timings
+ * @param responseFormat the request's structured output as JSON text (checked at admission), or null
  */
 public record GenerationTask(
     String id, int[] promptTokens, SamplingParams sampling, String model, Map<String, String> metadata,
-    long admittedAtMillis) {
+    long admittedAtMillis, String responseFormat) {
 
   public static final TypeInformation<GenerationTask> TYPE = new CodecTypeInfo<>(GenerationTask.class, Serializer::new);
 
@@ -38,9 +40,24 @@ public record GenerationTask(
     metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
   }
 
-  /** The engine's view of this task. */
+  /** A task for free text. */
+  public GenerationTask(
+      String id, int[] promptTokens, SamplingParams sampling, String model, Map<String, String> metadata,
+      long admittedAtMillis) {
+    this(id, promptTokens, sampling, model, metadata, admittedAtMillis, null);
+  }
+
+  /** The engine's view of a free-text task. */
   public GenerationRequest toRequest() {
+    if (responseFormat != null) {
+      throw new IllegalStateException("Task " + id + " has a response_format: use toRequest(StructuredOutput)");
+    }
     return new GenerationRequest(id, promptTokens, sampling);
+  }
+
+  /** The engine's view of this task, its response format compiled by (or taken from) {@code structured}. */
+  public GenerationRequest toRequest(StructuredOutput structured) {
+    return new GenerationRequest(id, promptTokens, sampling, structured.constraint(responseFormat));
   }
 
   /** Field by field. */
@@ -69,6 +86,7 @@ public record GenerationTask(
         out.writeUTF(e.getValue());
       }
       out.writeLong(t.admittedAtMillis);
+      writeNullableString(t.responseFormat, out);
     }
 
     @Override
@@ -96,8 +114,10 @@ public record GenerationTask(
         metadata.put(in.readUTF(), in.readUTF());
       }
       long admitted = in.readLong();
+      String responseFormat = readNullableString(in);
       return new GenerationTask(id, prompt,
-          new SamplingParams(temperature, topK, topP, seed, maxTokens, stopIds, stopStrings), model, metadata, admitted);
+          new SamplingParams(temperature, topK, topP, seed, maxTokens, stopIds, stopStrings), model, metadata, admitted,
+          responseFormat);
     }
 
     @Override

@@ -75,7 +75,8 @@ final class OpenAiBatchInput {
             .setId(id)
             .setModel(body.string("model"))
             .setSampling(sampling)
-            .setMetadata(metadata);
+            .setMetadata(metadata)
+            .setResponseFormat(RequestJson.readResponseFormat(body));
     if (url.equals(COMPLETIONS)) {
       request.setPrompt(body.string("prompt"));
     } else {

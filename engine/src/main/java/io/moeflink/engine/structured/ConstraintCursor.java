@@ -25,7 +25,8 @@ public final class ConstraintCursor {
    * continue the value, and stop tokens before the value is complete. When fewer tokens remain
    * than an allowed token could leave bytes to write, only tokens after which the value can still
    * be completed within {@code remainingTokens} are kept (a byte per token at worst), so that a
-   * completion that can be closed in time is.
+   * completion that can be closed in time is; when none is, those that leave the fewest bytes
+   * (tokens of several bytes may still close it, else it ends by length).
    *
    * @param remainingTokens tokens that may still be generated, this one included
    * @return the masked copy, or null when no token can continue (a vocabulary without some byte)
@@ -37,9 +38,9 @@ public final class ConstraintCursor {
     int kept = 0;
     if (budget < m.maxDistance()) {
       Arrays.fill(out, Float.NEGATIVE_INFINITY);
-      kept = copyAllowed(m, logits, out, budget);
+      kept = copyAllowed(m, logits, out, Math.max(budget, closestDistance(m)));
     }
-    if (kept == 0) { // no token could leave too much, or none fits: then the value is cut at max tokens
+    if (kept == 0) { // no token could leave too much
       kept = copyAllowed(m, logits, out);
     }
     if (m.accepting()) {
@@ -70,6 +71,18 @@ public final class ConstraintCursor {
       }
     }
     return Math.min(m.count(), covered);
+  }
+
+  /** The fewest bytes any allowed token leaves to write. */
+  private int closestDistance(TokenConstraint.Mask m) {
+    int best = Integer.MAX_VALUE;
+    long[] allowed = m.allowed();
+    for (int w = 0; w < allowed.length; w++) {
+      for (long bits = allowed[w]; bits != 0; bits &= bits - 1) {
+        best = Math.min(best, constraint.distance(constraint.advance(state, (w << 6) + Long.numberOfTrailingZeros(bits))));
+      }
+    }
+    return best;
   }
 
   /** The allowed tokens after which the value can be closed in {@code maxDistance} bytes. */

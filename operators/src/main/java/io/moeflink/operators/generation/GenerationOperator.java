@@ -216,7 +216,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     tasks.put(task.id(), task);
     long now = clock.getAsLong();
     startedAtMillis.put(task.id(), now);
-    scheduler.restore(task.toRequest(), generated, now);
+    scheduler.restore(task.toRequest(files.structuredOutput()), generated, now);
   }
 
   /** Runs steps until one waits for expert replies, or nothing is left to do. */
