@@ -55,9 +55,13 @@ public final class ConstraintCursor {
   }
 
   /** Every allowed token's logit, -Infinity for the others. */
-  private static int copyAllowed(TokenConstraint.Mask m, float[] logits, float[] out) {
+  private int copyAllowed(TokenConstraint.Mask m, float[] logits, float[] out) {
     long[] allowed = m.allowed();
     int covered = Math.min(logits.length, allowed.length << 6);
+    if (m.count() < covered / 2) { // few allowed: fill, then copy them
+      Arrays.fill(out, Float.NEGATIVE_INFINITY);
+      return copyAllowed(m, logits, out, Integer.MAX_VALUE);
+    }
     // copy all, then mask the forbidden: one pass of array copy plus the zero bits
     System.arraycopy(logits, 0, out, 0, covered);
     Arrays.fill(out, covered, out.length, Float.NEGATIVE_INFINITY);
@@ -92,7 +96,8 @@ public final class ConstraintCursor {
     for (int w = 0; w < allowed.length; w++) {
       for (long bits = allowed[w]; bits != 0; bits &= bits - 1) {
         int id = (w << 6) + Long.numberOfTrailingZeros(bits);
-        if (id < logits.length && constraint.distance(constraint.advance(state, id)) <= maxDistance) {
+        if (id < logits.length
+            && (maxDistance == Integer.MAX_VALUE || constraint.distance(constraint.advance(state, id)) <= maxDistance)) {
           out[id] = logits[id];
           kept++;
         }
