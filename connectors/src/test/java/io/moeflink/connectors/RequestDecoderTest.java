@@ -119,6 +119,24 @@ class RequestDecoderTest {
   }
 
   @Test
+  void readsResponseFormatFromOurLinesAndOpenAiBatchBodies() {
+    String format = "{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{\"type\":\"integer\"}}}";
+    byte[] ours = ("{\"id\":\"a\",\"prompt\":\"p\",\"response_format\":" + format + "}").getBytes();
+    byte[] batch = ("{\"custom_id\":\"b\",\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}],"
+        + "\"response_format\":" + format + "}}").getBytes();
+    for (byte[] line : List.of(ours, batch)) {
+      InferenceRequest request = ((Decoded.Request) json.decode(RawRecord.fromFile("f", 1, line, line.length))).request();
+      assertThat(request.getResponseFormat()).isEqualTo(format);
+      byte[] again = io.moeflink.connectors.codec.RequestJson.write(request);
+      assertThat(((Decoded.Request) json.decode(RawRecord.fromFile("f", 1, again, again.length))).request()
+          .getResponseFormat()).isEqualTo(format);
+    }
+    byte[] wrong = "{\"id\":\"c\",\"prompt\":\"p\",\"response_format\":3}".getBytes();
+    assertThat(rejected(json.decode(RawRecord.fromFile("f", 1, wrong, wrong.length))).getMessage())
+        .contains("response_format");
+  }
+
+  @Test
   void rawRecordsTravelAsFlinkPojosNotKryo() {
     assertThat(Contracts.rawRecords()).isInstanceOf(PojoTypeInfo.class);
   }

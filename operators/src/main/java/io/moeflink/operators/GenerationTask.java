@@ -2,6 +2,7 @@ package io.moeflink.operators;
 
 import io.moeflink.engine.generate.GenerationRequest;
 import io.moeflink.engine.sampling.SamplingParams;
+import io.moeflink.engine.structured.StructuredOutput;
 import io.moeflink.operators.loop.CodecSerializer;
 import io.moeflink.operators.loop.CodecTypeInfo;
 import java.io.IOException;
@@ -29,10 +30,11 @@ import org.apache.flink.core.memory.DataOutputView;
  * @param admittedAtMillis wall-clock time of admission, for the completion's timings
  * @param priority higher gets a sequence slot first (the request's {@code priority})
  * @param tenant who asked, for slot shares and metrics; null for nobody in particular
+ * @param responseFormat the request's structured output as JSON text (checked at admission), or null
  */
 public record GenerationTask(
     String id, int[] promptTokens, SamplingParams sampling, String model, Map<String, String> metadata,
-    long admittedAtMillis, int priority, String tenant) {
+    long admittedAtMillis, int priority, String tenant, String responseFormat) {
 
   public static final TypeInformation<GenerationTask> TYPE = new CodecTypeInfo<>(GenerationTask.class, Serializer::new);
 
@@ -40,16 +42,31 @@ public record GenerationTask(
     metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
   }
 
-  /** A task of priority 0 and no tenant. */
+  /** A free-text task of priority 0 and no tenant. */
   public GenerationTask(
       String id, int[] promptTokens, SamplingParams sampling, String model, Map<String, String> metadata,
       long admittedAtMillis) {
-    this(id, promptTokens, sampling, model, metadata, admittedAtMillis, 0, null);
+    this(id, promptTokens, sampling, model, metadata, admittedAtMillis, 0, null, null);
   }
 
-  /** The engine's view of this task. */
+  /** A free-text task. */
+  public GenerationTask(
+      String id, int[] promptTokens, SamplingParams sampling, String model, Map<String, String> metadata,
+      long admittedAtMillis, int priority, String tenant) {
+    this(id, promptTokens, sampling, model, metadata, admittedAtMillis, priority, tenant, null);
+  }
+
+  /** The engine's view of a free-text task. */
   public GenerationRequest toRequest() {
+    if (responseFormat != null) {
+      throw new IllegalStateException("Task " + id + " has a response_format: use toRequest(StructuredOutput)");
+    }
     return new GenerationRequest(id, promptTokens, sampling);
+  }
+
+  /** The engine's view of this task, its response format compiled by (or taken from) {@code structured}. */
+  public GenerationRequest toRequest(StructuredOutput structured) {
+    return new GenerationRequest(id, promptTokens, sampling, structured.constraint(responseFormat));
   }
 
   /** Field by field. */
@@ -80,6 +97,7 @@ public record GenerationTask(
       out.writeLong(t.admittedAtMillis);
       out.writeInt(t.priority);
       writeNullableString(t.tenant, out);
+      writeNullableString(t.responseFormat, out);
     }
 
     @Override
@@ -109,9 +127,10 @@ public record GenerationTask(
       long admitted = in.readLong();
       int priority = in.readInt();
       String tenant = readNullableString(in);
+      String responseFormat = readNullableString(in);
       return new GenerationTask(id, prompt,
           new SamplingParams(temperature, topK, topP, seed, maxTokens, stopIds, stopStrings), model, metadata, admitted,
-          priority, tenant);
+          priority, tenant, responseFormat);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.moeflink.operators;
 
 import io.moeflink.engine.config.ModelConfig;
+import io.moeflink.engine.structured.StructuredOutput;
 import io.moeflink.engine.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,6 +23,8 @@ public final class ModelFiles {
   private final Key key;
   private final ModelConfig config;
   private final Tokenizer tokenizer; // null when the directory has none
+  /** Compiled response formats, shared by admission (which checks them) and generation. */
+  private final StructuredOutput structuredOutput;
   private int users;
 
   private record Key(String job, int attempt, int subtask, Path dir) {}
@@ -30,6 +33,7 @@ public final class ModelFiles {
     this.key = key;
     this.config = config;
     this.tokenizer = tokenizer;
+    this.structuredOutput = new StructuredOutput(tokenizer);
   }
 
   /** The files of {@code dir} for this subtask, read on the first acquire. */
@@ -74,6 +78,11 @@ public final class ModelFiles {
   /** The tokenizer, or null when the model directory has no tokenizer file. */
   public Tokenizer tokenizer() {
     return tokenizer;
+  }
+
+  /** The response-format automata of this model's vocabulary, compiled once per subtask. */
+  public StructuredOutput structuredOutput() {
+    return structuredOutput;
   }
 
   /** Ends one operator's use; the last one drops the files. */

@@ -62,6 +62,27 @@ class SchemaEvolutionTest {
     assertThat(read.getTenant()).isNull();
     assertThat(read.getPromptTokenIds()).isNull();
     assertThat(read.getMetadata()).containsEntry("k", "v");
+    assertThat(read.getResponseFormat()).as("no structured output for old writers").isNull();
+  }
+
+  @Test
+  void previousReaderIgnoresTheResponseFormat() throws IOException {
+    InferenceRequest current =
+        InferenceRequest.newBuilder()
+            .setId("r3")
+            .setPrompt("Name a city")
+            .setResponseFormat("{\"type\": \"json_object\"}")
+            .build();
+
+    GenericRecord read =
+        readGeneric(write(current, InferenceRequest.getClassSchema()), current.getSchema(),
+            previous("InferenceRequest"));
+
+    assertThat(read.get("prompt")).hasToString("Name a city");
+    assertThat(read.getSchema().getField("response_format")).isNull();
+    InferenceRequest back = readSpecific(write(current, InferenceRequest.getClassSchema()),
+        InferenceRequest.getClassSchema(), InferenceRequest.class);
+    assertThat(back.getResponseFormat()).isEqualTo("{\"type\": \"json_object\"}");
   }
 
   @Test

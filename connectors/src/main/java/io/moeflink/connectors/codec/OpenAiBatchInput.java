@@ -76,7 +76,8 @@ final class OpenAiBatchInput {
             .setModel(body.string("model"))
             .setSampling(sampling)
             .setMetadata(metadata)
-            .setThinking(thinking(body));
+            .setThinking(thinking(body))
+            .setResponseFormat(RequestJson.readResponseFormat(body));
     if (url.equals(COMPLETIONS)) {
       request.setPrompt(body.string("prompt"));
     } else {

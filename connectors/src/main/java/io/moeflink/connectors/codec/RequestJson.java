@@ -7,6 +7,7 @@ import io.moeflink.schemas.ChatMessage;
 import io.moeflink.schemas.DeadLetterReason;
 import io.moeflink.schemas.InferenceRequest;
 import io.moeflink.schemas.SamplingParams;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +76,13 @@ public final class RequestJson {
     json.put("priority", request.getPriority());
     putIfSet(json, "tenant", request.getTenant());
     request.getMetadata().forEach(json.putObject("metadata")::put);
+    if (request.getResponseFormat() != null) {
+      try {
+        json.set("response_format", Json.MAPPER.readTree(request.getResponseFormat()));
+      } catch (IOException notJson) {
+        json.put("response_format", request.getResponseFormat()); // admission will say why
+      }
+    }
     return Json.bytes(json);
   }
 
@@ -128,7 +136,26 @@ public final class RequestJson {
         .setTenant(record.string("tenant"))
         .setMetadata(metadata != null ? metadata : Map.of())
         .setThinking(record.bool("thinking"))
+        .setResponseFormat(readResponseFormat(record))
         .build();
+  }
+
+  /**
+   * {@code response_format}: an object (kept as its compact JSON text) or a string holding one;
+   * what it asks for is checked at admission, which answers an unsupported schema with an error.
+   */
+  static String readResponseFormat(JsonObject record) throws InvalidRecordException {
+    JsonNode format = record.value("response_format");
+    if (format == null) {
+      return null;
+    }
+    if (format.isTextual()) {
+      return format.textValue();
+    }
+    if (!format.isObject()) {
+      throw record.wrongType("response_format", "an object such as {\"type\": \"json_object\"}", format);
+    }
+    return format.toString();
   }
 
   /**

@@ -265,7 +265,7 @@ public final class BatchScheduler {
       s.draftedLength(s.draftedLength() + chunk.tokens().length);
       float[] logits = step.pass().logits(i);
       if (logits != null && !s.isFinished()) {
-        s.draft(io.moeflink.engine.sampling.Sampler.sample(logits, s.request().sampling(), s.generatedCount()));
+        s.draft(s.draftFrom(logits));
       }
     }
   }

@@ -5,6 +5,7 @@ import io.moeflink.engine.model.LatentKvCache;
 import io.moeflink.engine.sampling.FinishReason;
 import io.moeflink.engine.sampling.Sampler;
 import io.moeflink.engine.sampling.StopCondition;
+import io.moeflink.engine.structured.ConstraintCursor;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -20,6 +21,8 @@ public final class Sequence {
   private final GenerationRequest request;
   private final LatentKvCache cache;
   private final StopCondition stop;
+  /** Where the generated tokens stand in the request's structured output; null for free text. */
+  private final ConstraintCursor constraint;
   private int[] generated;
   private int generatedCount;
   private final long admittedNanos;
@@ -40,6 +43,13 @@ public final class Sequence {
     this.generated = Arrays.copyOf(alreadyGenerated, Math.max(16, alreadyGenerated.length + 1));
     this.generatedCount = alreadyGenerated.length;
     this.admittedNanos = admittedNanos;
+    this.constraint = request.constraint() == null ? null
+        : new ConstraintCursor(request.constraint(), request.sampling().stopTokenIds());
+    if (constraint != null) {
+      for (int token : alreadyGenerated) { // a restored sequence stands where it stood
+        constraint.advance(token);
+      }
+    }
     int total = request.promptTokens().length + request.sampling().maxTokens();
     if (total > config.exactContext()) {
       throw new IllegalArgumentException(
@@ -100,11 +110,17 @@ public final class Sequence {
   }
 
   /**
-   * Samples the next token from the last position's logits and checks the stop condition; returns
-   * the token.
+   * Samples the next token from the last position's logits (masked by the structured output, if
+   * any) and checks the stop condition; returns the token, or -1 if the constraint left no token
+   * (the sequence then finishes by length).
    */
   int accept(float[] logits, TextDecoder decoder, long nowNanos) {
-    int token = Sampler.sample(logits, request.sampling(), generatedCount);
+    float[] scores = constraint == null ? logits : constraint.mask(logits, remainingTokens());
+    if (scores == null) {
+      finish = new Finish(FinishReason.LENGTH, Integer.MAX_VALUE);
+      return -1;
+    }
+    int token = Sampler.sample(scores, request.sampling(), generatedCount);
     if (generatedCount == generated.length) {
       generated = Arrays.copyOf(generated, generated.length * 2);
     }
@@ -114,8 +130,20 @@ public final class Sequence {
     }
     String text = request.sampling().stopStrings().isEmpty() || decoder == null ? "" : decoder.decode(generated());
     Optional<StopCondition.Finish> f = stop.check(token, generatedCount, text);
+    if (constraint != null) {
+      constraint.advance(token);
+      if (constraint.complete() && (f.isEmpty() || f.get().reason() == FinishReason.LENGTH)) {
+        f = Optional.of(new StopCondition.Finish(FinishReason.STOP, text.length())); // the value is closed
+      }
+    }
     f.ifPresent(x -> finish = new Finish(x.reason(), x.textLength()));
     return token;
+  }
+
+  /** The draft token from the MTP module's logits, masked as the token itself will be; -1 if none. */
+  int draftFrom(float[] logits) {
+    float[] scores = constraint == null ? logits : constraint.mask(logits, remainingTokens());
+    return scores == null ? -1 : Sampler.sample(scores, request.sampling(), generatedCount);
   }
 
   /** The tokens generated so far. */

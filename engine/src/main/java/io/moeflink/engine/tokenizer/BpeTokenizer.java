@@ -33,6 +33,8 @@ final class BpeTokenizer {
   private final boolean[] special;
   /** Whether each id decodes as its plain UTF-8 text, not through the byte-level alphabet. */
   private final boolean[] literal;
+  /** Whether each id is an added token (matched in the text, not a piece of the vocabulary). */
+  private final boolean[] addedToken;
   private final Map<String, Integer> vocab;
 
   /**
@@ -65,11 +67,13 @@ final class BpeTokenizer {
     tokenOf = new String[size];
     special = new boolean[size];
     literal = new boolean[size];
+    addedToken = new boolean[size];
     vocab.forEach((token, id) -> tokenOf[id] = token);
     for (AddedTokens.Token token : added.tokens()) {
       tokenOf[token.id()] = token.content();
       special[token.id()] = token.special();
       literal[token.id()] = addedTokensAreLiteral;
+      addedToken[token.id()] = true;
     }
   }
 
@@ -132,6 +136,24 @@ final class BpeTokenizer {
       }
     }
     return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The bytes a regular vocabulary token decodes to on its own, or null for an added token, an
+   * unused id, or a decoder that joins tokens with spaces (there a token's bytes depend on its
+   * neighbours).
+   */
+  byte[] bytesOf(int id) {
+    if (!byteLevelDecoder || id < 0 || id >= tokenOf.length || tokenOf[id] == null || addedToken[id]) {
+      return null;
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(tokenOf[id].length());
+    if (literal[id]) {
+      bytes.writeBytes(tokenOf[id].getBytes(StandardCharsets.UTF_8));
+    } else {
+      ByteLevelAlphabet.decode(tokenOf[id], bytes);
+    }
+    return bytes.toByteArray();
   }
 
   /** One more than the largest id. */

@@ -287,6 +287,15 @@ public final class Tokenizer {
   }
 
   /**
+   * The bytes that token {@code id} adds to a decoded text (before UTF-8 is read), or null for an
+   * added or special token, an unused id, or a tokenizer whose decoder joins tokens with spaces.
+   * Constrained decoding matches these bytes against its automaton.
+   */
+  public byte[] tokenBytes(int id) {
+    return codec.bytesOf(id);
+  }
+
+  /**
    * One more than the largest id the tokenizer can produce (vocabulary plus added tokens). The
    * model's {@code vocab_size} may be larger (DeepSeek-V3: 128815 here, 129280 in config.json).
    */

@@ -2,6 +2,7 @@ package io.moeflink.operators.admission;
 
 import io.moeflink.engine.config.ModelConfig;
 import io.moeflink.engine.sampling.SamplingParams;
+import io.moeflink.engine.structured.UnsupportedSchemaException;
 import io.moeflink.engine.tokenizer.ChatMessage;
 import io.moeflink.engine.tokenizer.Thinking;
 import io.moeflink.engine.tokenizer.Tokenizer;
@@ -101,8 +102,18 @@ public final class Admission extends ProcessFunction<InferenceRequest, Generatio
       throw new RequestRejectedException("The prompt has " + prompt.length + " tokens, more than the " + maxPrompt + " accepted");
     }
     SamplingParams sampling = sampling(r, context - prompt.length);
+    checkResponseFormat(r.getResponseFormat());
     return new GenerationTask(r.getId(), prompt, sampling, modelName(), r.getMetadata(), nowMillis, r.getPriority(),
-        r.getTenant() == null || r.getTenant().isBlank() ? null : r.getTenant());
+        r.getTenant() == null || r.getTenant().isBlank() ? null : r.getTenant(), r.getResponseFormat());
+  }
+
+  /** Compiles the response format now (cached per subtask), so that a bad one is answered here. */
+  private void checkResponseFormat(String responseFormat) throws RequestRejectedException {
+    try {
+      files.structuredOutput().constraint(responseFormat);
+    } catch (UnsupportedSchemaException e) {
+      throw new RequestRejectedException("Unsupported response_format: " + e.getMessage());
+    }
   }
 
   private int[] promptTokens(InferenceRequest r) throws RequestRejectedException {

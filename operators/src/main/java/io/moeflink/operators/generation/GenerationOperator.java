@@ -283,7 +283,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     tasks.put(task.id(), task);
     long now = clock.getAsLong();
     startedAtMillis.put(task.id(), now);
-    scheduler.restore(task.toRequest(), generated, now);
+    scheduler.restore(task.toRequest(files.structuredOutput()), generated, now);
     tenant(task).queueTimeMillis.update(Math.max(0, now - task.admittedAtMillis()));
   }
 

@@ -1,5 +1,14 @@
 package io.moeflink.operators.generation;
 
+import io.moeflink.engine.generate.GenerationResult;
+import io.moeflink.engine.generate.Generator;
+import io.moeflink.engine.model.Model;
+import io.moeflink.engine.sampling.SamplingParams;
+import io.moeflink.engine.structured.StructuredOutput;
+import io.moeflink.engine.tokenizer.Tokenizer;
+import io.moeflink.workbench.bench.StructuredSchemas;
+import io.moeflink.workbench.modelgen.ModelGenerator;
+import io.moeflink.workbench.modelgen.ModelPreset;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeflink.engine.checkpoint.Checkpoint;
@@ -21,8 +30,6 @@ import io.moeflink.operators.loop.ExpertReply;
 import io.moeflink.operators.loop.ExpertRequest;
 import io.moeflink.operators.loop.FeedbackChannel;
 import io.moeflink.operators.loop.FeedbackKey;
-import io.moeflink.workbench.modelgen.ModelGenerator;
-import io.moeflink.workbench.modelgen.ModelPreset;
 import io.moeflink.workbench.modelgen.WeightFormat;
 import java.nio.file.Path;
 import java.util.List;
@@ -188,6 +195,59 @@ class GenerationOperatorTest {
       h.endInput();
       Map<String, List<Integer>> restored = OperatorTestSupport.byId(h.extractOutputValues());
       assertThat(restored).isEqualTo(OperatorTestSupport.engineTokens(modelDir, tasks));
+    }
+  }
+
+  /**
+   * A structured-output sequence snapshotted mid-value replays its generated tokens through the
+   * automaton on restore: it finishes with the tokens of an uninterrupted run, and valid JSON.
+   */
+  @Test
+  void constrainedSequencesResumeTheirConstraintAfterARestore() throws Exception {
+    Path tiny = tmp.resolve("tiny-json");
+    if (!java.nio.file.Files.exists(tiny.resolve("config.json"))) {
+      ModelGenerator.builder(ModelPreset.TINY.shape()).seed(5).build().writeTo(tiny);
+    }
+    Tokenizer tokenizer = Tokenizer.load(tiny);
+    java.util.Set<Integer> eos = java.util.Set.of(tokenizer.eosId().orElseThrow());
+    List<String> formats = List.of(StructuredSchemas.RESPONSE_FORMATS.get(0), "{\"type\":\"json_object\"}");
+    List<GenerationTask> tasks = new java.util.ArrayList<>();
+    for (int i = 0; i < formats.size(); i++) {
+      tasks.add(new GenerationTask("json-" + i, tokenizer.encodePrompt("JSON " + i), new SamplingParams(0, 0, 1, 0, 40, eos,
+          List.of()), "tiny", Map.of(), 0, formats.get(i)));
+    }
+    Map<String, List<Integer>> expected = new java.util.LinkedHashMap<>();
+    StructuredOutput structured = new StructuredOutput(tokenizer);
+    try (KernelBackend k = Backends.cpu(BackendKind.AUTO, 1); Model model = Model.load(tiny, k)) {
+      for (GenerationResult r : new Generator(model, 1, SchedulerLimits.DEFAULT, null)
+          .generate(tasks.stream().map(t -> t.toRequest(structured)).toList())) {
+        expected.put(r.id(), OperatorTestSupport.toList(r.tokens()));
+      }
+    }
+    OperatorSubtaskState snapshot;
+    try (var h = harness(tiny, false)) {
+      h.open();
+      shard = new Shard(h, tiny, false);
+      for (GenerationTask t : tasks) {
+        h.processElement(t, 0);
+      }
+      runMails(h, 9); // three steps of three MoE layers: the values are open
+      assertThat(h.extractOutputValues()).isEmpty();
+      snapshot = h.snapshot(1, 1);
+      shard.close();
+      shard = null;
+    }
+    try (var h = harness(tiny, false)) {
+      h.initializeState(snapshot);
+      h.open();
+      shard = new Shard(h, tiny, false);
+      h.endInput();
+      List<GenerationOutput> outputs = h.extractOutputValues();
+      assertThat(OperatorTestSupport.byId(outputs)).isEqualTo(expected);
+      for (GenerationOutput o : outputs) {
+        String text = tokenizer.decodeGenerated(o.tokens());
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(text).isObject()).as(text).isTrue();
+      }
     }
   }
 
