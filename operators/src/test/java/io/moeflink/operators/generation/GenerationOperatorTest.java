@@ -214,7 +214,7 @@ class GenerationOperatorTest {
     List<GenerationTask> tasks = new java.util.ArrayList<>();
     for (int i = 0; i < formats.size(); i++) {
       tasks.add(new GenerationTask("json-" + i, tokenizer.encodePrompt("JSON " + i), new SamplingParams(0, 0, 1, 0, 40, eos,
-          List.of()), "tiny", Map.of(), 0, formats.get(i)));
+          List.of()), "tiny", Map.of(), 0, 0, null, formats.get(i)));
     }
     Map<String, List<Integer>> expected = new java.util.LinkedHashMap<>();
     StructuredOutput structured = new StructuredOutput(tokenizer);
