@@ -72,6 +72,20 @@ class PrefixRouterTest {
     assertThat(hot.size()).as("subtasks holding the hot prefix").isLessThanOrEqualTo(4);
   }
 
+  /** 2,000 requests behind one system prompt at G = 2: the home subtask takes 62.5%, the other the rest. */
+  @Test
+  void oneSharedSystemPromptAtTwoSubtasksSplitsAtTheBound() {
+    PrefixRouter router = new PrefixRouter();
+    long key = PrefixKey.of(new int[] {0, 5, 9, 12}, 32);
+    for (int n = 0; n < 2000; n++) {
+      router.partition(key, 2);
+    }
+    long[] sent = router.sent();
+    System.out.printf("one prefix, 2000 requests, G=2: %d and %d%n", sent[0], sent[1]);
+    assertThat(Math.max(sent[0], sent[1])).isEqualTo(1250);
+    assertThat(Math.min(sent[0], sent[1])).isEqualTo(750);
+  }
+
   @Test
   void refusesANonPositiveBalance() {
     assertThatThrownBy(() -> new PrefixRouter(0)).hasMessageContaining("more than 0");
