@@ -56,6 +56,13 @@ public final class CorpusJob {
     SkipCommitted skip = new SkipCommitted(o.resume, o.output, deadLetters, outputFormat(o.format));
     // forward by default: one file = one split = one subtask, read, admitted and generated in one
     // chain; --routing prefix spreads a file's requests over the subtasks by prefix instead
+    if (o.generation.routing == null || o.generation.routing == RequestRouting.FORWARD) {
+      // The chained reader must stay open until the file's last requests are in flight: once a
+      // bounded input has ended no checkpoint completes, so the completions generated after that
+      // would be committed only at the very end (and redone by --resume after a crash). One
+      // waiting request keeps the reader back-pressured, as before there was a waiting queue.
+      o.generation.maxWaiting = 1;
+    }
     InferencePipeline.Outputs out = InferencePipeline.build(raw, decoder, o.generation,
         requests -> requests.filter(skip).name("skip committed").uid("skip-committed"), RequestRouting.FORWARD);
     out.completions().map(new CountProgress<>(runId), Contracts.completions()).name("progress").uid("completion-progress")

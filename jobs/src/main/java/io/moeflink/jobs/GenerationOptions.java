@@ -65,7 +65,7 @@ public final class GenerationOptions {
   @Option(names = "--tenant-weights", defaultValue = "", converter = TenantWeightsConverter.class, description = "Shares of the sequence slots between the tenants of waiting requests, e.g. a=3,b=1; unnamed tenants weigh 1. Default: equal.")
   public TenantWeights tenantWeights = TenantWeights.EQUAL;
 
-  @Option(names = "--max-waiting", defaultValue = "256", description = "Requests a generation subtask holds waiting for a slot, ordered by priority and tenant (default ${DEFAULT-VALUE}); beyond, it back-pressures.")
+  @Option(names = "--max-waiting", defaultValue = "256", description = "Requests a generation subtask holds waiting for a slot, ordered by priority and tenant (default ${DEFAULT-VALUE}; 1 in a corpus job with --routing forward, whose reader must stay open for its checkpoints); beyond, it back-pressures.")
   public int maxWaiting = 256;
 
   /** The prefix cache's budget in bytes: 0 off, below 0 a tenth of the heap (decided on the TaskManager). */
