@@ -364,8 +364,8 @@ def main():
     p.add_argument("--gamma", type=float, default=0.002, help="bias update speed of the load balancing")
     p.add_argument("--vocab", type=int, default=3072)
     p.add_argument("--passages", type=int, default=5000, help="passages of the novels among the chats")
-    p.add_argument("--common-words", action="store_true",
-                   help="only WordNet lemmas seen in its tagged corpus (16,700 instead of 77,197): less taxonomy")
+    p.add_argument("--all-words", dest="common_words", action="store_false",
+                   help="every WordNet lemma (77,197) instead of the 16,700 seen in its tagged corpus (more taxonomy)")
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--state", help="also save the trained float32 state and history here (torch.save)")
