@@ -14,6 +14,11 @@ import java.util.Map;
  * instead of {@code messages}. The url is kept in the metadata under {@link #URL_METADATA} so that
  * the batch output can answer in the same shape. Only one choice per request is produced, so
  * {@code n} other than 1 is UNSUPPORTED_REQUEST.
+ *
+ * <p>Admission: {@code body.priority} is read as vLLM's OpenAI-compatible server takes it (an
+ * integer, lower is handled earlier, default 0), so a batch file written for vLLM keeps its order:
+ * the request's priority, where higher is admitted first, is its negation. The tenant is {@code
+ * body.metadata.tenant}, else OpenAI's {@code body.user}.
  */
 final class OpenAiBatchInput {
 
@@ -25,6 +30,9 @@ final class OpenAiBatchInput {
   static final String CHAT_COMPLETIONS = "/v1/chat/completions";
 
   static final String COMPLETIONS = "/v1/completions";
+
+  /** The body's metadata key naming the request's tenant. */
+  static final String TENANT_METADATA = "tenant";
 
   private OpenAiBatchInput() {}
 
@@ -77,6 +85,8 @@ final class OpenAiBatchInput {
             .setSampling(sampling)
             .setMetadata(metadata)
             .setThinking(thinking(body))
+            .setPriority(priority(body))
+            .setTenant(given != null && given.containsKey(TENANT_METADATA) ? given.get(TENANT_METADATA) : body.string("user"))
             .setResponseFormat(RequestJson.readResponseFormat(body));
     if (url.equals(COMPLETIONS)) {
       request.setPrompt(body.string("prompt"));
@@ -97,6 +107,18 @@ final class OpenAiBatchInput {
     }
     Boolean thinking = kwargs.bool("thinking");
     return thinking != null ? thinking : kwargs.bool("enable_thinking");
+  }
+
+  /** vLLM's {@code priority} (lower first) as the request's priority (higher first). */
+  private static int priority(JsonObject body) throws InvalidRecordException {
+    Integer lowerFirst = body.integer("priority");
+    if (lowerFirst == null) {
+      return 0;
+    }
+    if (lowerFirst == Integer.MIN_VALUE) {
+      throw unsupported("priority " + lowerFirst + " has no negation; give a priority above it");
+    }
+    return -lowerFirst;
   }
 
   static InvalidRecordException unsupported(String message) {
