@@ -14,8 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@code y = W x} on {@link RowBlocks}, as a packed GEMM: for each block of 32 output rows and
  * each run of {@link #KC} columns, the weights are copied into a per-thread array and widened to
- * F32 once ({@code (KC, 32)}, in L1), then register tiles of up to four tokens x 32 rows
- * accumulate them with broadcast fused multiply-adds ({@link Tiles16}, {@link Tiles8}).
+ * F32 once ({@code (KC, 32)}, in L1), then register tiles of up to eight tokens (AVX-512; three
+ * on AVX2) x 32 rows accumulate them with broadcast fused multiply-adds ({@link Tiles16}, {@link
+ * Tiles8}).
  *
  * <p>The order is the contract ({@code KernelBackend}): every output element is one chain of fused
  * multiply-adds over the columns in ascending order, {@code acc = fma(w[r][c], x[c], acc)} from
@@ -90,11 +91,14 @@ final class RowBlockMatmul {
     }
   }
 
-  /** Every token against one staged run: groups of four (or three) tokens, then the rest. */
+  /** Every token against one staged run: groups of eight and four (or three) tokens, then the rest. */
   private static void tiles(
       float[] b, int kc, float[] x, int c0, int cols, int tokens, float[] y, int base, int stride, boolean first) {
     int t = 0;
     if (L == 16) {
+      for (; t + 8 <= tokens; t += 8) {
+        Tiles16.t8(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
+      }
       for (; t + 4 <= tokens; t += 4) {
         Tiles16.t4(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
       }

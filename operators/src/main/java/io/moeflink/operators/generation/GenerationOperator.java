@@ -467,12 +467,25 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   }
 
   /** Sequences in flight (tests). */
+  /** This subtask's share of the work, for the spread over subtasks that prefix routing gives. */
+  private void logTotals() {
+    PrefixCache prefixes = scheduler.prefixCache();
+    String cache = prefixes == null ? "no prefix cache" : String.format(java.util.Locale.ROOT,
+        "prefix cache: %d of %d prompts hit, %d prompt tokens reused (%.1f%%)", prefixes.stats().hits(),
+        prefixes.stats().lookups(), prefixes.stats().tokensReused(), 100 * prefixes.stats().tokenHitRate());
+    LOG.info("Generation subtask {} totals: {} prefill tokens computed, {} decode tokens; {}", subtask,
+        prefillTokens.getCount(), decodeTokens.getCount(), cache);
+  }
+
   int inFlight() {
     return scheduler.inFlight() + restoring.size();
   }
 
   @Override
   public void close() throws Exception {
+    if (scheduler != null && prefillTokens != null) {
+      logTotals();
+    }
     if (channel != null) {
       channel.close();
     }
