@@ -10,6 +10,7 @@ import io.moeflink.engine.testing.TestModels;
 import io.moeflink.workbench.modelgen.ModelGenerator;
 import io.moeflink.workbench.modelgen.ModelPreset;
 import io.moeflink.workbench.modelgen.WeightFormat;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -117,6 +118,18 @@ class ExpertParallelGenerationITCase {
     List<GenerationOutput> outputs = run(spec, tasks, 2, new SchedulerLimits(6, 24));
     assertThat(outputs).hasSize(50);
     assertThat(OperatorTestSupport.byId(outputs)).isEqualTo(OperatorTestSupport.engineTokens(mtp, tasks));
+  }
+
+  /** The same on the trained demo model, whose drafts are mostly accepted (0.64 greedy). */
+  @Test
+  void completionsOfTheDemoModelWithMtpDraftsAreThePlainTokens() throws Exception {
+    Path demo = Path.of("../models/demo");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(demo.resolve("config.json")), "models/demo is committed");
+    List<GenerationTask> tasks = OperatorTestSupport.tasks(50, 3072);
+    ModelSpec spec = ModelSpec.builder().modelDir(demo.toString()).threads(1).expertShards(2).mtp(true).build();
+    List<GenerationOutput> outputs = run(spec, tasks, 2, new SchedulerLimits(6, 24));
+    assertThat(outputs).hasSize(50);
+    assertThat(OperatorTestSupport.byId(outputs)).isEqualTo(OperatorTestSupport.engineTokens(demo, tasks));
   }
 
   @Test
