@@ -31,7 +31,7 @@ import java.util.Set;
  * masks use the bundled DeepSeek-V3 vocabulary (129280 logits on {@code tiny}; {@code small} has
  * 32000 logits and no tokenizer of its own, so its first 32000 ids stand in).
  *
- * <p>Usage: {@code StructuredMaskingBenchmark <model-cache-dir> [tiny] [small] ...}; prints one
+ * <p>Usage: {@code StructuredMaskingBenchmark <model-cache-dir> [tiny] [small] [checkpoint-dir] ...}; prints one
  * line per model. A tool, not a test: it asserts nothing about speed.
  */
 public final class StructuredMaskingBenchmark {
@@ -49,6 +49,11 @@ public final class StructuredMaskingBenchmark {
     Tokenizer tokenizer = Tokenizer.load(tokenizerDir);
     for (int a = 1; a < Math.max(args.length, 2); a++) {
       String preset = args.length > a ? args[a] : "tiny";
+      Path given = Path.of(preset);
+      if (Files.exists(given.resolve("config.json"))) { // a checkpoint directory, with its own tokenizer if it has one
+        measure(given.toString(), given, Tokenizer.isPresentIn(given) ? Tokenizer.load(given) : tokenizer);
+        continue;
+      }
       Path dir = cache.resolve(preset);
       if (!Files.exists(dir.resolve("config.json"))) {
         ModelGenerator.builder(ModelPreset.valueOf(preset.toUpperCase(Locale.ROOT)).shape()).seed(5).build()
