@@ -107,6 +107,49 @@ class CorpusJobITCase {
   }
 
   /**
+   * Priorities across files: with {@code --routing prefix} the generation subtask keeps the full
+   * waiting queue, so an urgent file's requests, read after a bulk file's, are generated before the
+   * bulk requests still waiting (one sequence slot, so the completion order is the admission order).
+   */
+  @Test
+  void anUrgentFileOvertakesTheBulkOneReadBeforeIt() throws Exception {
+    Path input = Files.createDirectories(dir.resolve("in"));
+    List<String> bulk = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      bulk.add("{\"id\":\"bulk-" + i + "\",\"prompt_token_ids\":[0," + (5 + i) + ",7],\"sampling\":{\"max_tokens\":6}}");
+    }
+    Files.writeString(input.resolve("a-bulk.jsonl"), String.join("\n", bulk) + "\n");
+    Files.writeString(input.resolve("b-urgent.jsonl"), String.join("\n",
+        "{\"id\":\"urgent-0\",\"prompt_token_ids\":[0,3,4],\"priority\":10,\"sampling\":{\"max_tokens\":6}}",
+        "{\"id\":\"urgent-1\",\"prompt_token_ids\":[0,3,5],\"priority\":10,\"sampling\":{\"max_tokens\":6}}") + "\n");
+    CorpusJobOptions o = options(input.toString(), "ours", "--routing", "prefix", "--max-sequences", "1");
+    o.generation.parallelism = 1;
+    run(o);
+    List<String> order = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir.resolve("out"))) {
+      List<Path> parts = files.filter(f -> f.getFileName().toString().startsWith("completions"))
+          .sorted(java.util.Comparator.comparingInt(CorpusJobITCase::partIndex)).toList();
+      for (Path f : parts) {
+        for (String line : Files.readAllLines(f)) {
+          if (!line.isBlank()) {
+            order.add(JSON.readTree(line).get("id").asText());
+          }
+        }
+      }
+    }
+    assertThat(order).hasSize(42);
+    // read last, generated within the first few: only the bulk requests admitted before them go first
+    assertThat(order.indexOf("urgent-0")).isLessThan(10);
+    assertThat(order.indexOf("urgent-1")).isLessThan(10);
+  }
+
+  /** The counter at the end of a part file's name ({@code completions-<uuid>-<n>.jsonl}). */
+  private static int partIndex(Path part) {
+    String name = part.getFileName().toString();
+    return Integer.parseInt(name.substring(name.lastIndexOf('-') + 1, name.lastIndexOf('.')));
+  }
+
+  /**
    * Structured output through the job: 200 requests over 10 schemas (ours and OpenAI batch lines,
    * greedy and sampled) all answer with JSON that the schema validates; an unsupported keyword and
    * a malformed response_format get error completions that say why.
