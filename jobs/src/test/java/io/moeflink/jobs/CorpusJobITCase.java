@@ -20,6 +20,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -75,7 +76,9 @@ class CorpusJobITCase {
     }
     List<JsonNode> out = new ArrayList<>();
     try (Stream<Path> files = Files.list(directory)) {
-      for (Path f : files.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
+      List<Path> parts = files.filter(p -> p.getFileName().toString().startsWith(prefix))
+          .sorted(Comparator.comparing(CorpusJobITCase::partStem).thenComparingInt(CorpusJobITCase::partIndex)).toList();
+      for (Path f : parts) { // in the order each subtask wrote them
         for (String line : Files.readAllLines(f)) {
           if (!line.isBlank()) {
             out.add(JSON.readTree(line));
@@ -125,22 +128,17 @@ class CorpusJobITCase {
     CorpusJobOptions o = options(input.toString(), "ours", "--routing", "prefix", "--max-sequences", "1");
     o.generation.parallelism = 1;
     run(o);
-    List<String> order = new ArrayList<>();
-    try (Stream<Path> files = Files.list(dir.resolve("out"))) {
-      List<Path> parts = files.filter(f -> f.getFileName().toString().startsWith("completions"))
-          .sorted(java.util.Comparator.comparingInt(CorpusJobITCase::partIndex)).toList();
-      for (Path f : parts) {
-        for (String line : Files.readAllLines(f)) {
-          if (!line.isBlank()) {
-            order.add(JSON.readTree(line).get("id").asText());
-          }
-        }
-      }
-    }
+    List<String> order = lines(dir.resolve("out"), "completions").stream().map(c -> c.get("id").asText()).toList();
     assertThat(order).hasSize(42);
     // read last, generated within the first few: only the bulk requests admitted before them go first
     assertThat(order.indexOf("urgent-0")).isLessThan(10);
     assertThat(order.indexOf("urgent-1")).isLessThan(10);
+  }
+
+  /** A part file's name up to its counter ({@code completions-<uuid>}): one writing subtask. */
+  private static String partStem(Path part) {
+    String name = part.getFileName().toString();
+    return name.substring(0, name.lastIndexOf('-'));
   }
 
   /** The counter at the end of a part file's name ({@code completions-<uuid>-<n>.jsonl}). */

@@ -1,6 +1,7 @@
 package io.moeflink.operators;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -124,7 +125,7 @@ class ExpertParallelGenerationITCase {
   @Test
   void completionsOfTheDemoModelWithMtpDraftsAreThePlainTokens() throws Exception {
     Path demo = Path.of("../models/demo");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(demo.resolve("config.json")), "models/demo is committed");
+    assumeTrue(Files.exists(demo.resolve("config.json")), "models/demo is committed");
     List<GenerationTask> tasks = OperatorTestSupport.tasks(50, 3072);
     ModelSpec spec = ModelSpec.builder().modelDir(demo.toString()).threads(1).expertShards(2).mtp(true).build();
     List<GenerationOutput> outputs = run(spec, tasks, 2, new SchedulerLimits(6, 24));

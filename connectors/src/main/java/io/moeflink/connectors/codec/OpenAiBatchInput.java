@@ -86,7 +86,7 @@ final class OpenAiBatchInput {
             .setMetadata(metadata)
             .setThinking(thinking(body))
             .setPriority(priority(body))
-            .setTenant(given != null && given.containsKey(TENANT_METADATA) ? given.get(TENANT_METADATA) : body.string("user"))
+            .setTenant(metadata.containsKey(TENANT_METADATA) ? metadata.get(TENANT_METADATA) : body.string("user"))
             .setResponseFormat(RequestJson.readResponseFormat(body));
     if (url.equals(COMPLETIONS)) {
       request.setPrompt(body.string("prompt"));

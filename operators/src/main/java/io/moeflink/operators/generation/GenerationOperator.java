@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
@@ -470,9 +471,10 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
   /** This subtask's share of the work, for the spread over subtasks that prefix routing gives. */
   private void logTotals() {
     PrefixCache prefixes = scheduler.prefixCache();
-    String cache = prefixes == null ? "no prefix cache" : String.format(java.util.Locale.ROOT,
-        "prefix cache: %d of %d prompts hit, %d prompt tokens reused (%.1f%%)", prefixes.stats().hits(),
-        prefixes.stats().lookups(), prefixes.stats().tokensReused(), 100 * prefixes.stats().tokenHitRate());
+    PrefixCache.Stats s = prefixes == null ? null : prefixes.stats();
+    String cache = s == null ? "no prefix cache" : String.format(Locale.ROOT,
+        "prefix cache: %d of %d prompts hit, %d prompt tokens reused (%.1f%%)", s.hits(), s.lookups(),
+        s.tokensReused(), 100 * s.tokenHitRate());
     LOG.info("Generation subtask {} totals: {} prefill tokens computed, {} decode tokens; {}", subtask,
         prefillTokens.getCount(), decodeTokens.getCount(), cache);
   }
