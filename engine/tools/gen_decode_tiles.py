@@ -1,7 +1,7 @@
 # Writes engine/src/main/java/io/moeflink/engine/kernel/DecodeTiles{16,8}.java: the fused widen +
 # FMA register tiles for 1..T tokens, BF16, FP8, INT8 and INT4. Run from the repository root: python3 engine/tools/gen_decode_tiles.py
 import sys
-def gen(L, maxT):
+def gen(L, counts):
     V = 32 // L  # vectors per token row block
     cls = f"DecodeTiles{L}"
     species = "FloatVector.SPECIES_512" if L == 16 else "FloatVector.SPECIES_256"
@@ -21,7 +21,7 @@ def gen(L, maxT):
     w("")
     w("/**")
     w(f" * Register tiles for {L} float lanes that widen BF16, FP8, INT8 and INT4 weights in registers, for")
-    w(f" * 1 to {maxT} tokens (decode and small batches): per column, the block's 32 stored weights are")
+    w(f" * {', '.join(map(str, counts))} tokens (decode, small batches, experts with few tokens): per column, the block's 32 stored weights are")
     w(" * loaded, widened to F32 exactly as {@link RowBlockMatmul} widens them into its staging array")
     w(" * (FP8 times its block scale, one rounding; INT {@code (q - offset) * scale}), and fed to every")
     w(" * token's fused multiply-add. With few tokens")
@@ -41,7 +41,7 @@ def gen(L, maxT):
     w("")
     w(f"  private {cls}() {{}}")
     for enc in ("bf16", "fp8", "int8", "int4"):
-        for T in range(1, maxT + 1):
+        for T in counts:
             arr = "short[] b" if enc == "bf16" else "byte[] b"
             sc = {"bf16": "", "fp8": ", float[] scales, int scaleAt"}.get(enc, ", float[] scales, float[] offsets, int scaleAt")
             xs = "" if T == 1 else ", int xStride"
@@ -106,5 +106,5 @@ def gen(L, maxT):
     w("}")
     return "\n".join(out) + "\n"
 d = "engine/src/main/java/io/moeflink/engine/kernel/"
-open(d + "DecodeTiles16.java", "w").write(gen(16, 3))
-open(d + "DecodeTiles8.java", "w").write(gen(8, 2))
+open(d + "DecodeTiles16.java", "w").write(gen(16, (1, 2, 3, 4, 8)))
+open(d + "DecodeTiles8.java", "w").write(gen(8, (1, 2)))

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Register tiles for 16 float lanes that widen BF16, FP8, INT8 and INT4 weights in registers, for
- * 1 to 3 tokens (decode and small batches): per column, the block's 32 stored weights are
+ * 1, 2, 3, 4, 8 tokens (decode, small batches, experts with few tokens): per column, the block's 32 stored weights are
  * loaded, widened to F32 exactly as {@link RowBlockMatmul} widens them into its staging array
  * (FP8 times its block scale, one rounding; INT {@code (q - offset) * scale}), and fed to every
  * token's fused multiply-add. With few tokens
@@ -134,6 +134,164 @@ final class DecodeTiles16 {
     a21.intoArray(y, y0 + 2 * yStride + 16);
   }
 
+  /** 4 token(s) x 32 rows of BF16 weights {@code b} ({@code (kc, 32)}, stored layout). */
+  static void bf16t4(short[] b, int from, int to, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
+    FloatVector a00, a01;
+    FloatVector a10, a11;
+    FloatVector a20, a21;
+    FloatVector a30, a31;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a10 = FloatVector.zero(F);
+      a11 = FloatVector.zero(F);
+      a20 = FloatVector.zero(F);
+      a21 = FloatVector.zero(F);
+      a30 = FloatVector.zero(F);
+      a31 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
+      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
+      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
+      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
+      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
+      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
+    }
+    int x1 = x0 + 1 * xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    for (int k = from; k < to; k++) {
+      int at = k * 32;
+      FloatVector w0 = ((IntVector) ShortVector.fromArray(S, b, at).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector w1 = ((IntVector) ShortVector.fromArray(S, b, at + 16).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
+      FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
+      FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a10 = v1.fma(w0, a10);
+      a11 = v1.fma(w1, a11);
+      a20 = v2.fma(w0, a20);
+      a21 = v2.fma(w1, a21);
+      a30 = v3.fma(w0, a30);
+      a31 = v3.fma(w1, a31);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a10.intoArray(y, y0 + 1 * yStride);
+    a11.intoArray(y, y0 + 1 * yStride + 16);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 16);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 16);
+  }
+
+  /** 8 token(s) x 32 rows of BF16 weights {@code b} ({@code (kc, 32)}, stored layout). */
+  static void bf16t8(short[] b, int from, int to, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
+    FloatVector a00, a01;
+    FloatVector a10, a11;
+    FloatVector a20, a21;
+    FloatVector a30, a31;
+    FloatVector a40, a41;
+    FloatVector a50, a51;
+    FloatVector a60, a61;
+    FloatVector a70, a71;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a10 = FloatVector.zero(F);
+      a11 = FloatVector.zero(F);
+      a20 = FloatVector.zero(F);
+      a21 = FloatVector.zero(F);
+      a30 = FloatVector.zero(F);
+      a31 = FloatVector.zero(F);
+      a40 = FloatVector.zero(F);
+      a41 = FloatVector.zero(F);
+      a50 = FloatVector.zero(F);
+      a51 = FloatVector.zero(F);
+      a60 = FloatVector.zero(F);
+      a61 = FloatVector.zero(F);
+      a70 = FloatVector.zero(F);
+      a71 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
+      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
+      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
+      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
+      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
+      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
+      a40 = FloatVector.fromArray(F, y, y0 + 4 * yStride);
+      a41 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 16);
+      a50 = FloatVector.fromArray(F, y, y0 + 5 * yStride);
+      a51 = FloatVector.fromArray(F, y, y0 + 5 * yStride + 16);
+      a60 = FloatVector.fromArray(F, y, y0 + 6 * yStride);
+      a61 = FloatVector.fromArray(F, y, y0 + 6 * yStride + 16);
+      a70 = FloatVector.fromArray(F, y, y0 + 7 * yStride);
+      a71 = FloatVector.fromArray(F, y, y0 + 7 * yStride + 16);
+    }
+    int x1 = x0 + 1 * xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    int x4 = x0 + 4 * xStride;
+    int x5 = x0 + 5 * xStride;
+    int x6 = x0 + 6 * xStride;
+    int x7 = x0 + 7 * xStride;
+    for (int k = from; k < to; k++) {
+      int at = k * 32;
+      FloatVector w0 = ((IntVector) ShortVector.fromArray(S, b, at).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector w1 = ((IntVector) ShortVector.fromArray(S, b, at + 16).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
+      FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
+      FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
+      FloatVector v4 = FloatVector.broadcast(F, x[x4 + k]);
+      FloatVector v5 = FloatVector.broadcast(F, x[x5 + k]);
+      FloatVector v6 = FloatVector.broadcast(F, x[x6 + k]);
+      FloatVector v7 = FloatVector.broadcast(F, x[x7 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a10 = v1.fma(w0, a10);
+      a11 = v1.fma(w1, a11);
+      a20 = v2.fma(w0, a20);
+      a21 = v2.fma(w1, a21);
+      a30 = v3.fma(w0, a30);
+      a31 = v3.fma(w1, a31);
+      a40 = v4.fma(w0, a40);
+      a41 = v4.fma(w1, a41);
+      a50 = v5.fma(w0, a50);
+      a51 = v5.fma(w1, a51);
+      a60 = v6.fma(w0, a60);
+      a61 = v6.fma(w1, a61);
+      a70 = v7.fma(w0, a70);
+      a71 = v7.fma(w1, a71);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a10.intoArray(y, y0 + 1 * yStride);
+    a11.intoArray(y, y0 + 1 * yStride + 16);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 16);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 16);
+    a40.intoArray(y, y0 + 4 * yStride);
+    a41.intoArray(y, y0 + 4 * yStride + 16);
+    a50.intoArray(y, y0 + 5 * yStride);
+    a51.intoArray(y, y0 + 5 * yStride + 16);
+    a60.intoArray(y, y0 + 6 * yStride);
+    a61.intoArray(y, y0 + 6 * yStride + 16);
+    a70.intoArray(y, y0 + 7 * yStride);
+    a71.intoArray(y, y0 + 7 * yStride + 16);
+  }
+
   /** 1 token(s) x 32 rows of FP8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void fp8t1(byte[] b, int from, int to, float[] scales, int scaleAt, float[] x, int x0, float[] y, int y0, boolean first) {
     FloatVector a00, a01;
@@ -243,6 +401,168 @@ final class DecodeTiles16 {
     a11.intoArray(y, y0 + 1 * yStride + 16);
     a20.intoArray(y, y0 + 2 * yStride);
     a21.intoArray(y, y0 + 2 * yStride + 16);
+  }
+
+  /** 4 token(s) x 32 rows of FP8 weights {@code b} ({@code (kc, 32)}, stored layout). */
+  static void fp8t4(byte[] b, int from, int to, float[] scales, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
+    FloatVector a00, a01;
+    FloatVector a10, a11;
+    FloatVector a20, a21;
+    FloatVector a30, a31;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a10 = FloatVector.zero(F);
+      a11 = FloatVector.zero(F);
+      a20 = FloatVector.zero(F);
+      a21 = FloatVector.zero(F);
+      a30 = FloatVector.zero(F);
+      a31 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
+      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
+      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
+      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
+      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
+      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
+    }
+    FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
+    FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
+    int x1 = x0 + 1 * xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    for (int k = from; k < to; k++) {
+      int at = k * 32;
+      FloatVector w0 = ((IntVector) ByteVector.fromArray(B, b, at).convertShape(VectorOperators.B2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(s0);
+      FloatVector w1 = ((IntVector) ByteVector.fromArray(B, b, at + 16).convertShape(VectorOperators.B2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(s1);
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
+      FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
+      FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a10 = v1.fma(w0, a10);
+      a11 = v1.fma(w1, a11);
+      a20 = v2.fma(w0, a20);
+      a21 = v2.fma(w1, a21);
+      a30 = v3.fma(w0, a30);
+      a31 = v3.fma(w1, a31);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a10.intoArray(y, y0 + 1 * yStride);
+    a11.intoArray(y, y0 + 1 * yStride + 16);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 16);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 16);
+  }
+
+  /** 8 token(s) x 32 rows of FP8 weights {@code b} ({@code (kc, 32)}, stored layout). */
+  static void fp8t8(byte[] b, int from, int to, float[] scales, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
+    FloatVector a00, a01;
+    FloatVector a10, a11;
+    FloatVector a20, a21;
+    FloatVector a30, a31;
+    FloatVector a40, a41;
+    FloatVector a50, a51;
+    FloatVector a60, a61;
+    FloatVector a70, a71;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a10 = FloatVector.zero(F);
+      a11 = FloatVector.zero(F);
+      a20 = FloatVector.zero(F);
+      a21 = FloatVector.zero(F);
+      a30 = FloatVector.zero(F);
+      a31 = FloatVector.zero(F);
+      a40 = FloatVector.zero(F);
+      a41 = FloatVector.zero(F);
+      a50 = FloatVector.zero(F);
+      a51 = FloatVector.zero(F);
+      a60 = FloatVector.zero(F);
+      a61 = FloatVector.zero(F);
+      a70 = FloatVector.zero(F);
+      a71 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
+      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
+      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
+      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
+      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
+      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
+      a40 = FloatVector.fromArray(F, y, y0 + 4 * yStride);
+      a41 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 16);
+      a50 = FloatVector.fromArray(F, y, y0 + 5 * yStride);
+      a51 = FloatVector.fromArray(F, y, y0 + 5 * yStride + 16);
+      a60 = FloatVector.fromArray(F, y, y0 + 6 * yStride);
+      a61 = FloatVector.fromArray(F, y, y0 + 6 * yStride + 16);
+      a70 = FloatVector.fromArray(F, y, y0 + 7 * yStride);
+      a71 = FloatVector.fromArray(F, y, y0 + 7 * yStride + 16);
+    }
+    FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
+    FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
+    int x1 = x0 + 1 * xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    int x4 = x0 + 4 * xStride;
+    int x5 = x0 + 5 * xStride;
+    int x6 = x0 + 6 * xStride;
+    int x7 = x0 + 7 * xStride;
+    for (int k = from; k < to; k++) {
+      int at = k * 32;
+      FloatVector w0 = ((IntVector) ByteVector.fromArray(B, b, at).convertShape(VectorOperators.B2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(s0);
+      FloatVector w1 = ((IntVector) ByteVector.fromArray(B, b, at + 16).convertShape(VectorOperators.B2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(s1);
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
+      FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
+      FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
+      FloatVector v4 = FloatVector.broadcast(F, x[x4 + k]);
+      FloatVector v5 = FloatVector.broadcast(F, x[x5 + k]);
+      FloatVector v6 = FloatVector.broadcast(F, x[x6 + k]);
+      FloatVector v7 = FloatVector.broadcast(F, x[x7 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a10 = v1.fma(w0, a10);
+      a11 = v1.fma(w1, a11);
+      a20 = v2.fma(w0, a20);
+      a21 = v2.fma(w1, a21);
+      a30 = v3.fma(w0, a30);
+      a31 = v3.fma(w1, a31);
+      a40 = v4.fma(w0, a40);
+      a41 = v4.fma(w1, a41);
+      a50 = v5.fma(w0, a50);
+      a51 = v5.fma(w1, a51);
+      a60 = v6.fma(w0, a60);
+      a61 = v6.fma(w1, a61);
+      a70 = v7.fma(w0, a70);
+      a71 = v7.fma(w1, a71);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a10.intoArray(y, y0 + 1 * yStride);
+    a11.intoArray(y, y0 + 1 * yStride + 16);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 16);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 16);
+    a40.intoArray(y, y0 + 4 * yStride);
+    a41.intoArray(y, y0 + 4 * yStride + 16);
+    a50.intoArray(y, y0 + 5 * yStride);
+    a51.intoArray(y, y0 + 5 * yStride + 16);
+    a60.intoArray(y, y0 + 6 * yStride);
+    a61.intoArray(y, y0 + 6 * yStride + 16);
+    a70.intoArray(y, y0 + 7 * yStride);
+    a71.intoArray(y, y0 + 7 * yStride + 16);
   }
 
   /** 1 token(s) x 32 rows of INT8 weights {@code b} ({@code (kc, 32)}, stored layout). */
@@ -362,6 +682,172 @@ final class DecodeTiles16 {
     a21.intoArray(y, y0 + 2 * yStride + 16);
   }
 
+  /** 4 token(s) x 32 rows of INT8 weights {@code b} ({@code (kc, 32)}, stored layout). */
+  static void int8t4(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
+    FloatVector a00, a01;
+    FloatVector a10, a11;
+    FloatVector a20, a21;
+    FloatVector a30, a31;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a10 = FloatVector.zero(F);
+      a11 = FloatVector.zero(F);
+      a20 = FloatVector.zero(F);
+      a21 = FloatVector.zero(F);
+      a30 = FloatVector.zero(F);
+      a31 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
+      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
+      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
+      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
+      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
+      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
+    }
+    FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
+    FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
+    FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
+    FloatVector o1 = FloatVector.fromArray(F, offsets, scaleAt + 16);
+    int x1 = x0 + 1 * xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    for (int k = from; k < to; k++) {
+      int at = k * 32;
+      FloatVector w0 = ((FloatVector) ByteVector.fromArray(B, b, at).convertShape(VectorOperators.B2F, F, 0))
+          .sub(o0).mul(s0);
+      FloatVector w1 = ((FloatVector) ByteVector.fromArray(B, b, at + 16).convertShape(VectorOperators.B2F, F, 0))
+          .sub(o1).mul(s1);
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
+      FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
+      FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a10 = v1.fma(w0, a10);
+      a11 = v1.fma(w1, a11);
+      a20 = v2.fma(w0, a20);
+      a21 = v2.fma(w1, a21);
+      a30 = v3.fma(w0, a30);
+      a31 = v3.fma(w1, a31);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a10.intoArray(y, y0 + 1 * yStride);
+    a11.intoArray(y, y0 + 1 * yStride + 16);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 16);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 16);
+  }
+
+  /** 8 token(s) x 32 rows of INT8 weights {@code b} ({@code (kc, 32)}, stored layout). */
+  static void int8t8(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
+    FloatVector a00, a01;
+    FloatVector a10, a11;
+    FloatVector a20, a21;
+    FloatVector a30, a31;
+    FloatVector a40, a41;
+    FloatVector a50, a51;
+    FloatVector a60, a61;
+    FloatVector a70, a71;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a10 = FloatVector.zero(F);
+      a11 = FloatVector.zero(F);
+      a20 = FloatVector.zero(F);
+      a21 = FloatVector.zero(F);
+      a30 = FloatVector.zero(F);
+      a31 = FloatVector.zero(F);
+      a40 = FloatVector.zero(F);
+      a41 = FloatVector.zero(F);
+      a50 = FloatVector.zero(F);
+      a51 = FloatVector.zero(F);
+      a60 = FloatVector.zero(F);
+      a61 = FloatVector.zero(F);
+      a70 = FloatVector.zero(F);
+      a71 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
+      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
+      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
+      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
+      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
+      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
+      a40 = FloatVector.fromArray(F, y, y0 + 4 * yStride);
+      a41 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 16);
+      a50 = FloatVector.fromArray(F, y, y0 + 5 * yStride);
+      a51 = FloatVector.fromArray(F, y, y0 + 5 * yStride + 16);
+      a60 = FloatVector.fromArray(F, y, y0 + 6 * yStride);
+      a61 = FloatVector.fromArray(F, y, y0 + 6 * yStride + 16);
+      a70 = FloatVector.fromArray(F, y, y0 + 7 * yStride);
+      a71 = FloatVector.fromArray(F, y, y0 + 7 * yStride + 16);
+    }
+    FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
+    FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
+    FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
+    FloatVector o1 = FloatVector.fromArray(F, offsets, scaleAt + 16);
+    int x1 = x0 + 1 * xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    int x4 = x0 + 4 * xStride;
+    int x5 = x0 + 5 * xStride;
+    int x6 = x0 + 6 * xStride;
+    int x7 = x0 + 7 * xStride;
+    for (int k = from; k < to; k++) {
+      int at = k * 32;
+      FloatVector w0 = ((FloatVector) ByteVector.fromArray(B, b, at).convertShape(VectorOperators.B2F, F, 0))
+          .sub(o0).mul(s0);
+      FloatVector w1 = ((FloatVector) ByteVector.fromArray(B, b, at + 16).convertShape(VectorOperators.B2F, F, 0))
+          .sub(o1).mul(s1);
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
+      FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
+      FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
+      FloatVector v4 = FloatVector.broadcast(F, x[x4 + k]);
+      FloatVector v5 = FloatVector.broadcast(F, x[x5 + k]);
+      FloatVector v6 = FloatVector.broadcast(F, x[x6 + k]);
+      FloatVector v7 = FloatVector.broadcast(F, x[x7 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a10 = v1.fma(w0, a10);
+      a11 = v1.fma(w1, a11);
+      a20 = v2.fma(w0, a20);
+      a21 = v2.fma(w1, a21);
+      a30 = v3.fma(w0, a30);
+      a31 = v3.fma(w1, a31);
+      a40 = v4.fma(w0, a40);
+      a41 = v4.fma(w1, a41);
+      a50 = v5.fma(w0, a50);
+      a51 = v5.fma(w1, a51);
+      a60 = v6.fma(w0, a60);
+      a61 = v6.fma(w1, a61);
+      a70 = v7.fma(w0, a70);
+      a71 = v7.fma(w1, a71);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a10.intoArray(y, y0 + 1 * yStride);
+    a11.intoArray(y, y0 + 1 * yStride + 16);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 16);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 16);
+    a40.intoArray(y, y0 + 4 * yStride);
+    a41.intoArray(y, y0 + 4 * yStride + 16);
+    a50.intoArray(y, y0 + 5 * yStride);
+    a51.intoArray(y, y0 + 5 * yStride + 16);
+    a60.intoArray(y, y0 + 6 * yStride);
+    a61.intoArray(y, y0 + 6 * yStride + 16);
+    a70.intoArray(y, y0 + 7 * yStride);
+    a71.intoArray(y, y0 + 7 * yStride + 16);
+  }
+
   /** 1 token(s) x 32 rows of INT4 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int4t1(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, float[] y, int y0, boolean first) {
     FloatVector a00, a01;
@@ -474,5 +960,169 @@ final class DecodeTiles16 {
     a11.intoArray(y, y0 + 1 * yStride + 16);
     a20.intoArray(y, y0 + 2 * yStride);
     a21.intoArray(y, y0 + 2 * yStride + 16);
+  }
+
+  /** 4 token(s) x 32 rows of INT4 weights {@code b} ({@code (kc, 32)}, stored layout). */
+  static void int4t4(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
+    FloatVector a00, a01;
+    FloatVector a10, a11;
+    FloatVector a20, a21;
+    FloatVector a30, a31;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a10 = FloatVector.zero(F);
+      a11 = FloatVector.zero(F);
+      a20 = FloatVector.zero(F);
+      a21 = FloatVector.zero(F);
+      a30 = FloatVector.zero(F);
+      a31 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
+      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
+      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
+      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
+      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
+      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
+    }
+    FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
+    FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
+    FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
+    FloatVector o1 = FloatVector.fromArray(F, offsets, scaleAt + 16);
+    int x1 = x0 + 1 * xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    for (int k = from; k < to; k++) {
+      int at = k * 16;
+      IntVector p0 = (IntVector) ByteVector.fromArray(B, b, at).convertShape(VectorOperators.B2I, I, 0);
+      FloatVector w0 = ((FloatVector) p0.and(0xF).convert(VectorOperators.I2F, 0)).sub(o0).mul(s0);
+      FloatVector w1 = ((FloatVector) p0.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).sub(o1).mul(s1);
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
+      FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
+      FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a10 = v1.fma(w0, a10);
+      a11 = v1.fma(w1, a11);
+      a20 = v2.fma(w0, a20);
+      a21 = v2.fma(w1, a21);
+      a30 = v3.fma(w0, a30);
+      a31 = v3.fma(w1, a31);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a10.intoArray(y, y0 + 1 * yStride);
+    a11.intoArray(y, y0 + 1 * yStride + 16);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 16);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 16);
+  }
+
+  /** 8 token(s) x 32 rows of INT4 weights {@code b} ({@code (kc, 32)}, stored layout). */
+  static void int4t8(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
+    FloatVector a00, a01;
+    FloatVector a10, a11;
+    FloatVector a20, a21;
+    FloatVector a30, a31;
+    FloatVector a40, a41;
+    FloatVector a50, a51;
+    FloatVector a60, a61;
+    FloatVector a70, a71;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a10 = FloatVector.zero(F);
+      a11 = FloatVector.zero(F);
+      a20 = FloatVector.zero(F);
+      a21 = FloatVector.zero(F);
+      a30 = FloatVector.zero(F);
+      a31 = FloatVector.zero(F);
+      a40 = FloatVector.zero(F);
+      a41 = FloatVector.zero(F);
+      a50 = FloatVector.zero(F);
+      a51 = FloatVector.zero(F);
+      a60 = FloatVector.zero(F);
+      a61 = FloatVector.zero(F);
+      a70 = FloatVector.zero(F);
+      a71 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
+      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
+      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
+      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
+      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
+      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
+      a40 = FloatVector.fromArray(F, y, y0 + 4 * yStride);
+      a41 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 16);
+      a50 = FloatVector.fromArray(F, y, y0 + 5 * yStride);
+      a51 = FloatVector.fromArray(F, y, y0 + 5 * yStride + 16);
+      a60 = FloatVector.fromArray(F, y, y0 + 6 * yStride);
+      a61 = FloatVector.fromArray(F, y, y0 + 6 * yStride + 16);
+      a70 = FloatVector.fromArray(F, y, y0 + 7 * yStride);
+      a71 = FloatVector.fromArray(F, y, y0 + 7 * yStride + 16);
+    }
+    FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
+    FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
+    FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
+    FloatVector o1 = FloatVector.fromArray(F, offsets, scaleAt + 16);
+    int x1 = x0 + 1 * xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    int x4 = x0 + 4 * xStride;
+    int x5 = x0 + 5 * xStride;
+    int x6 = x0 + 6 * xStride;
+    int x7 = x0 + 7 * xStride;
+    for (int k = from; k < to; k++) {
+      int at = k * 16;
+      IntVector p0 = (IntVector) ByteVector.fromArray(B, b, at).convertShape(VectorOperators.B2I, I, 0);
+      FloatVector w0 = ((FloatVector) p0.and(0xF).convert(VectorOperators.I2F, 0)).sub(o0).mul(s0);
+      FloatVector w1 = ((FloatVector) p0.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).sub(o1).mul(s1);
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
+      FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
+      FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
+      FloatVector v4 = FloatVector.broadcast(F, x[x4 + k]);
+      FloatVector v5 = FloatVector.broadcast(F, x[x5 + k]);
+      FloatVector v6 = FloatVector.broadcast(F, x[x6 + k]);
+      FloatVector v7 = FloatVector.broadcast(F, x[x7 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a10 = v1.fma(w0, a10);
+      a11 = v1.fma(w1, a11);
+      a20 = v2.fma(w0, a20);
+      a21 = v2.fma(w1, a21);
+      a30 = v3.fma(w0, a30);
+      a31 = v3.fma(w1, a31);
+      a40 = v4.fma(w0, a40);
+      a41 = v4.fma(w1, a41);
+      a50 = v5.fma(w0, a50);
+      a51 = v5.fma(w1, a51);
+      a60 = v6.fma(w0, a60);
+      a61 = v6.fma(w1, a61);
+      a70 = v7.fma(w0, a70);
+      a71 = v7.fma(w1, a71);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a10.intoArray(y, y0 + 1 * yStride);
+    a11.intoArray(y, y0 + 1 * yStride + 16);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 16);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 16);
+    a40.intoArray(y, y0 + 4 * yStride);
+    a41.intoArray(y, y0 + 4 * yStride + 16);
+    a50.intoArray(y, y0 + 5 * yStride);
+    a51.intoArray(y, y0 + 5 * yStride + 16);
+    a60.intoArray(y, y0 + 6 * yStride);
+    a61.intoArray(y, y0 + 6 * yStride + 16);
+    a70.intoArray(y, y0 + 7 * yStride);
+    a71.intoArray(y, y0 + 7 * yStride + 16);
   }
 }

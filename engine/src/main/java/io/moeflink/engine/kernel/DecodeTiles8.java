@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Register tiles for 8 float lanes that widen BF16, FP8, INT8 and INT4 weights in registers, for
- * 1 to 2 tokens (decode and small batches): per column, the block's 32 stored weights are
+ * 1, 2 tokens (decode, small batches, experts with few tokens): per column, the block's 32 stored weights are
  * loaded, widened to F32 exactly as {@link RowBlockMatmul} widens them into its staging array
  * (FP8 times its block scale, one rounding; INT {@code (q - offset) * scale}), and fed to every
  * token's fused multiply-add. With few tokens

@@ -1,5 +1,6 @@
 package io.moeflink.engine.kernel;
 
+import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
@@ -151,6 +152,13 @@ public interface KernelBackend extends AutoCloseable {
 
   /** {@code y[yOffset + i] += alpha * x[xOffset + i]} for {@code i < n}. */
   void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n);
+
+  /**
+   * Brings {@code weights} into the form this backend's kernels read (the CPU kernels' row blocks,
+   * a device's memory) now rather than at their first use, so that the first steps do not pay for
+   * it. Without this call each matrix is prepared on first use; the results are the same.
+   */
+  void prepare(List<WeightMatrix> weights);
 
   /**
    * Runs {@code body(i)} for {@code i < count}, possibly in parallel on the host; returns when all

@@ -1,5 +1,7 @@
 package io.moeflink.engine.kernel;
 
+import java.util.List;
+
 /**
  * The reference kernels: plain loops over each weight decoded exactly ({@link WeightMatrix#get}),
  * in the one order every backend computes ({@link KernelBackend}): a projection's output is a
@@ -12,6 +14,10 @@ public final class ScalarBackend extends CpuBackend {
   public ScalarBackend(int threads) {
     super(threads);
   }
+
+  /** Nothing to prepare: the scalar loops read the stored layout. */
+  @Override
+  public void prepare(List<WeightMatrix> weights) {}
 
   @Override
   public String name() {

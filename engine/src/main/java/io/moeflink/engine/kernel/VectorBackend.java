@@ -2,7 +2,7 @@ package io.moeflink.engine.kernel;
 
 import static io.moeflink.engine.kernel.Lanes.F;
 import static io.moeflink.engine.kernel.Lanes.L;
-
+import java.util.List;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -23,6 +23,12 @@ public final class VectorBackend extends CpuBackend {
   @Override
   public String name() {
     return "vector(" + F.vectorBitSize() + " bit)";
+  }
+
+  /** Lays out each matrix's row blocks, one matrix per index of the pool. */
+  @Override
+  public void prepare(List<WeightMatrix> weights) {
+    pool().parallelFor(weights.size(), i -> weights.get(i).blocks());
   }
 
   @Override

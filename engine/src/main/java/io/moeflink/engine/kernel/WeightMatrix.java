@@ -8,6 +8,7 @@ import io.moeflink.engine.checkpoint.Fp8E4M3;
 import io.moeflink.engine.checkpoint.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 
 /**
  * A projection weight {@code W} stored {@code [rows = out, cols = in]} in its checkpoint's
@@ -432,5 +433,10 @@ public final class WeightMatrix {
   /** Bytes of this view's weights (scales not counted; for bandwidth accounting). */
   public long bytes() {
     return (long) rows * cols * encoding.bits() / 8;
+  }
+
+  /** {@link #bytes()} of all of {@code weights}. */
+  public static long bytes(List<WeightMatrix> weights) {
+    return weights.stream().mapToLong(WeightMatrix::bytes).sum();
   }
 }

@@ -5,11 +5,14 @@ import io.moeflink.engine.checkpoint.TensorNames;
 import io.moeflink.engine.config.ModelConfig;
 import io.moeflink.engine.kernel.ExpertOutputs;
 import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.kernel.WeightMatrix;
 import io.moeflink.engine.moe.ExpertBatch;
 import io.moeflink.engine.moe.ExpertPlacement;
 import io.moeflink.engine.moe.ExpertResult;
 import io.moeflink.engine.moe.MoeDispatch;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * DeepSeekMoE (V3 paper section 2.1.2) on the owner's side of the expert-parallel seam: the router
@@ -157,8 +160,12 @@ final class MixtureOfExperts implements FeedForward {
   }
 
   @Override
-  public long bytes() {
-    return router.bytes() + (sharedExperts == null ? 0 : sharedExperts.bytes());
+  public List<WeightMatrix> weights() {
+    List<WeightMatrix> weights = new ArrayList<>(router.weights());
+    if (sharedExperts != null) {
+      weights.addAll(sharedExperts.weights());
+    }
+    return weights;
   }
 
   /** The dispatch and, for pair (t, j), the shard computing it and its row in that shard's result. */

@@ -4,6 +4,7 @@ import io.moeflink.engine.checkpoint.Checkpoint;
 import io.moeflink.engine.kernel.Activations;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.WeightMatrix;
+import java.util.List;
 
 /**
  * The SwiGLU feed-forward network of the dense layers and of the shared experts: {@code
@@ -50,7 +51,7 @@ final class Mlp implements FeedForward {
   }
 
   @Override
-  public long bytes() {
-    return gate.bytes() + up.bytes() + down.bytes();
+  public List<WeightMatrix> weights() {
+    return List.of(gate, up, down);
   }
 }

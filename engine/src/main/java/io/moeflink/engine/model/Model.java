@@ -9,6 +9,8 @@ import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.WeightMatrix;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -175,6 +177,23 @@ public final class Model implements AutoCloseable {
     for (int i = 0; i < config.hiddenSize(); i++) {
       h[offset + i] = embedding.getFloat(base + i);
     }
+  }
+
+  /**
+   * Prepares every dense weight this model's passes read (and the MTP module's, when loaded) for
+   * its backend now ({@link KernelBackend#prepare}), in parallel: a server does this before its
+   * first request, so that no step pays for laying out the weights it meets first.
+   */
+  public void prepareWeights() {
+    List<WeightMatrix> weights = new ArrayList<>();
+    for (TransformerBlock block : blocks) {
+      weights.addAll(block.weights());
+    }
+    weights.add(lmHead);
+    if (mtp != null) {
+      weights.addAll(mtp.weights());
+    }
+    kernels.prepare(weights);
   }
 
   /** Bytes of dense weights one decode step reads for one token, excluding routed experts. */

@@ -7,6 +7,8 @@ import io.moeflink.engine.kernel.Activations;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.RowLayout;
 import io.moeflink.engine.kernel.WeightMatrix;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * DeepSeek-V3's multi-token prediction module (V3 report section 2.2), depth 1, stored as layer
@@ -80,8 +82,15 @@ final class MtpModule {
     }
   }
 
+  /** The weights one draft step reads, routed experts excluded. */
+  List<WeightMatrix> weights() {
+    List<WeightMatrix> weights = new ArrayList<>(block.weights());
+    weights.add(projection);
+    return weights;
+  }
+
   /** Bytes of weights one draft step reads, routed experts excluded. */
   long bytes() {
-    return projection.bytes() + block.bytes();
+    return WeightMatrix.bytes(weights());
   }
 }

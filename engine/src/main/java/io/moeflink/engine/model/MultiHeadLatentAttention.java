@@ -7,6 +7,8 @@ import io.moeflink.engine.kernel.CacheRows;
 import io.moeflink.engine.kernel.HeadLayout;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.WeightMatrix;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Multi-head latent attention (DeepSeek-V2 paper, section 2.1) in the absorbed form: the key
@@ -121,15 +123,14 @@ final class MultiHeadLatentAttention {
     k.matmul(output, b.values, n, b.attnOut);
   }
 
-  /** Bytes of projection weights one step reads. */
-  long bytes() {
-    long bytes = queryUp.bytes() + kvDown.bytes() + output.bytes();
+  /** The projection weights one step reads. */
+  List<WeightMatrix> weights() {
+    List<WeightMatrix> weights = new ArrayList<>(List.of(queryUp, kvDown, output));
     if (queryDown != null) {
-      bytes += queryDown.bytes();
+      weights.add(queryDown);
     }
-    for (int h = 0; h < valueUp.length; h++) {
-      bytes += valueUp[h].bytes() + keyUpTransposed[h].bytes();
-    }
-    return bytes;
+    weights.addAll(List.of(valueUp));
+    weights.addAll(List.of(keyUpTransposed));
+    return weights;
   }
 }

@@ -8,6 +8,7 @@ import io.moeflink.engine.kernel.Activations;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.WeightMatrix;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The MoE gate, as DeepSeek's reference {@code Gate}. DeepSeek-V3's auxiliary-loss-free router
@@ -167,7 +168,8 @@ final class Router {
     return top;
   }
 
-  long bytes() {
-    return gate.bytes();
+  /** The gate, the one matrix it reads. */
+  List<WeightMatrix> weights() {
+    return List.of(gate);
   }
 }

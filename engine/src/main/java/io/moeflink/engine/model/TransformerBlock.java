@@ -5,6 +5,9 @@ import io.moeflink.engine.checkpoint.TensorNames;
 import io.moeflink.engine.config.ModelConfig;
 import io.moeflink.engine.kernel.CacheRows;
 import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.kernel.WeightMatrix;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One transformer block, as DeepSeek's {@code Block}: {@code x = x + attn(attn_norm(x))}, then
@@ -60,8 +63,15 @@ final class TransformerBlock {
     return indexer != null;
   }
 
+  /** The weights a pass reads in this block, routed experts excluded (the indexer does not run). */
+  List<WeightMatrix> weights() {
+    List<WeightMatrix> weights = new ArrayList<>(attention.weights());
+    weights.addAll(feedForward.weights());
+    return weights;
+  }
+
   /** Bytes of weights one decode step reads in this block, routed experts excluded. */
   long bytes() {
-    return attention.bytes() + feedForward.bytes();
+    return WeightMatrix.bytes(weights());
   }
 }

@@ -4,6 +4,7 @@ import io.moeflink.engine.checkpoint.Checkpoint;
 import io.moeflink.engine.kernel.Activations;
 import io.moeflink.engine.kernel.KernelBackend;
 import io.moeflink.engine.kernel.WeightMatrix;
+import java.util.List;
 
 /**
  * One routed expert: the SwiGLU network {@code down(silu(gate(x)) * up(x))} (DeepSeek's {@code
@@ -47,6 +48,11 @@ public final class Expert {
 
   /** Bytes of weights one forward reads. */
   long bytes() {
-    return gate.bytes() + up.bytes() + down.bytes();
+    return WeightMatrix.bytes(weights());
+  }
+
+  /** Its three projections. */
+  List<WeightMatrix> weights() {
+    return List.of(gate, up, down);
   }
 }

@@ -5,6 +5,7 @@ import io.moeflink.engine.checkpoint.TensorNames;
 import io.moeflink.engine.config.ModelConfig;
 import io.moeflink.engine.kernel.Activations;
 import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.kernel.WeightMatrix;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -60,6 +61,18 @@ public final class ExpertShard {
 
   public int shard() {
     return shard;
+  }
+
+  /**
+   * Prepares the weights of every expert held for {@code k} now ({@link KernelBackend#prepare}):
+   * otherwise each expert is laid out when a token first routes to it, inside that step.
+   */
+  public void prepareWeights(KernelBackend k) {
+    List<WeightMatrix> weights = new ArrayList<>();
+    for (Expert e : experts.values()) {
+      weights.addAll(e.weights());
+    }
+    k.prepare(weights);
   }
 
   /** Bytes of routed-expert weights held. */

@@ -24,7 +24,9 @@ class KernelBackendTest {
         Arguments.of(t, 37, 130, 3), // partial FP8 blocks and vector tails in both directions
         Arguments.of(t, 200, 256, 5),
         Arguments.of(t, 129, 300, 9),
-        Arguments.of(t, 64, 1024, 16)));
+        Arguments.of(t, 96, 384, 12), // widened in registers: a group of eight, then four
+        Arguments.of(t, 64, 1024, 16),
+        Arguments.of(t, 70, 260, 17))); // one past the in-register widening: staged F32
   }
 
   @ParameterizedTest(name = "{0} [{1} x {2}] x {3} tokens")
@@ -53,7 +55,8 @@ class KernelBackendTest {
         Arguments.of(bits, 70, 384, 128, true, 1),
         Arguments.of(bits, 33, 128, 128, false, 9), // one group per row: per-channel
         Arguments.of(bits, 96, 520, 8, false, 17),
-        Arguments.of(bits, 45, 700, 96, false, 2))); // groups across the staged runs of 256 columns
+        Arguments.of(bits, 64, 200, 32, true, 12), // eight, then four tokens, widened in registers
+        Arguments.of(bits, 45, 700, 96, false, 2))); // groups across the staged runs of 128 columns
   }
 
   @ParameterizedTest(name = "INT{0} [{1} x {2}] groups of {3}, symmetric {4}, {5} tokens")

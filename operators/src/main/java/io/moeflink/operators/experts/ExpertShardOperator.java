@@ -84,7 +84,8 @@ public final class ExpertShardOperator extends AbstractStreamOperator<ExpertRepl
     kernels = spec.createBackend(getRuntimeContext());
     checkpoint = Checkpoint.open(spec.path());
     shard = ExpertShard.load(checkpoint, config, placement, index, spec.mtp());
-    LOG.info("Expert shard {}/{} holds {} (layer, expert) pairs, {} MiB, loaded in {} ms; backend {}",
+    shard.prepareWeights(kernels);
+    LOG.info("Expert shard {}/{} holds {} (layer, expert) pairs, {} MiB, loaded and laid out in {} ms; backend {}",
         index, parallelism, shard.expertCount(), shard.bytes() >> 20, (System.nanoTime() - start) / 1_000_000,
         kernels.name());
     routedTokens = new HashMap<>();

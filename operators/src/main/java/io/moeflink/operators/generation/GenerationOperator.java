@@ -194,6 +194,7 @@ public final class GenerationOperator extends AbstractStreamOperator<GenerationO
     Checkpoint checkpoint = Checkpoint.open(spec.path());
     try {
       model = Model.open(config, checkpoint, kernels, spec.modelDir(), spec.mtp());
+      model.prepareWeights();
     } catch (RuntimeException e) {
       checkpoint.close();
       throw e;

@@ -49,6 +49,9 @@ public final class ModelBenchmark {
     this.kernels = model.kernels();
     this.placement = ExpertPlacement.balanced(model.config(), 1);
     this.shards = List.of(ExpertShard.load(model.checkpoint(), model.config(), placement, 0));
+    // laid out before anything is timed: else a step that meets an expert first pays for its layout
+    model.prepareWeights();
+    shards.get(0).prepareWeights(kernels);
     this.traffic = new StepTraffic(model.denseBytesPerStep(), shards);
     this.flops = new FlopCount(model.config());
   }

@@ -8,7 +8,6 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
-
 import io.moeflink.engine.checkpoint.DType;
 import io.moeflink.engine.kernel.Activations;
 import io.moeflink.engine.kernel.BackendKind;
@@ -21,6 +20,7 @@ import io.moeflink.engine.kernel.RowLayout;
 import io.moeflink.engine.kernel.WeightMatrix;
 import io.moeflink.engine.kernel.WeightVector;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
 import jcuda.Pointer;
@@ -374,6 +374,13 @@ public final class CudaBackend implements KernelBackend {
   }
 
   // ---- resident weights and tables
+
+  @Override
+  public void prepare(List<WeightMatrix> weights) {
+    for (WeightMatrix w : weights) {
+      resident(w);
+    }
+  }
 
   private DeviceMatrix resident(WeightMatrix w) {
     DeviceMatrix d = matrices.get(w);
