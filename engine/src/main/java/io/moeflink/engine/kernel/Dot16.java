@@ -98,51 +98,74 @@ final class Dot16 {
       float[] out, float[] tmp) {
     FloatVector s00 = FloatVector.zero(F16), s01 = s00, s10 = s00, s11 = s00;
     FloatVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-    // one loop body per segment kind, not per segment: C1 compiles the method before C2 does,
-    // and a copy per segment ran it out of virtual registers, which left it in slow C1 code
-    for (int segment = 0; segment < 2; segment++) {
-      boolean latent = segment == 0;
-      float[] qs = latent ? a : c;
-      float[] ks = latent ? b : d;
-      int[] qo = latent ? ao : co;
-      int k0 = latent ? b0 : d0;
-      int k1 = latent ? b1 : d1;
-      int len = latent ? n : m;
-      int i;
-      for (i = 0; i + 16 <= len; i += 16) {
-        FloatVector x = FloatVector.fromArray(F16, ks, k0 + i);
-        FloatVector y = FloatVector.fromArray(F16, ks, k1 + i);
-        FloatVector q0 = FloatVector.fromArray(F16, qs, qo[0] + i);
-        s00 = q0.fma(x, s00);
-        s01 = q0.fma(y, s01);
-        FloatVector q1 = FloatVector.fromArray(F16, qs, qo[1] + i);
-        s10 = q1.fma(x, s10);
-        s11 = q1.fma(y, s11);
-        FloatVector q2 = FloatVector.fromArray(F16, qs, qo[2] + i);
-        s20 = q2.fma(x, s20);
-        s21 = q2.fma(y, s21);
-        FloatVector q3 = FloatVector.fromArray(F16, qs, qo[3] + i);
-        s30 = q3.fma(x, s30);
-        s31 = q3.fma(y, s31);
-      }
-      if (i < len) {
-        // remaining entries: masked lanes load zeros, and fma(0, 0, acc) is acc
-        VectorMask<Float> k = F16.indexInRange(i, len);
-        FloatVector x = FloatVector.fromArray(F16, ks, k0 + i, k);
-        FloatVector y = FloatVector.fromArray(F16, ks, k1 + i, k);
-        FloatVector q0 = FloatVector.fromArray(F16, qs, qo[0] + i, k);
-        s00 = q0.fma(x, s00);
-        s01 = q0.fma(y, s01);
-        FloatVector q1 = FloatVector.fromArray(F16, qs, qo[1] + i, k);
-        s10 = q1.fma(x, s10);
-        s11 = q1.fma(y, s11);
-        FloatVector q2 = FloatVector.fromArray(F16, qs, qo[2] + i, k);
-        s20 = q2.fma(x, s20);
-        s21 = q2.fma(y, s21);
-        FloatVector q3 = FloatVector.fromArray(F16, qs, qo[3] + i, k);
-        s30 = q3.fma(x, s30);
-        s31 = q3.fma(y, s31);
-      }
+    int i;
+    for (i = 0; i + 16 <= n; i += 16) {
+      FloatVector x = FloatVector.fromArray(F16, b, b0 + i);
+      FloatVector y = FloatVector.fromArray(F16, b, b1 + i);
+      FloatVector q0 = FloatVector.fromArray(F16, a, ao[0] + i);
+      s00 = q0.fma(x, s00);
+      s01 = q0.fma(y, s01);
+      FloatVector q1 = FloatVector.fromArray(F16, a, ao[1] + i);
+      s10 = q1.fma(x, s10);
+      s11 = q1.fma(y, s11);
+      FloatVector q2 = FloatVector.fromArray(F16, a, ao[2] + i);
+      s20 = q2.fma(x, s20);
+      s21 = q2.fma(y, s21);
+      FloatVector q3 = FloatVector.fromArray(F16, a, ao[3] + i);
+      s30 = q3.fma(x, s30);
+      s31 = q3.fma(y, s31);
+    }
+    if (i < n) {
+      // remaining entries: masked lanes load zeros, and fma(0, 0, acc) is acc
+      VectorMask<Float> k = F16.indexInRange(i, n);
+      FloatVector x = FloatVector.fromArray(F16, b, b0 + i, k);
+      FloatVector y = FloatVector.fromArray(F16, b, b1 + i, k);
+      FloatVector q0 = FloatVector.fromArray(F16, a, ao[0] + i, k);
+      s00 = q0.fma(x, s00);
+      s01 = q0.fma(y, s01);
+      FloatVector q1 = FloatVector.fromArray(F16, a, ao[1] + i, k);
+      s10 = q1.fma(x, s10);
+      s11 = q1.fma(y, s11);
+      FloatVector q2 = FloatVector.fromArray(F16, a, ao[2] + i, k);
+      s20 = q2.fma(x, s20);
+      s21 = q2.fma(y, s21);
+      FloatVector q3 = FloatVector.fromArray(F16, a, ao[3] + i, k);
+      s30 = q3.fma(x, s30);
+      s31 = q3.fma(y, s31);
+    }
+    for (i = 0; i + 16 <= m; i += 16) {
+      FloatVector x = FloatVector.fromArray(F16, d, d0 + i);
+      FloatVector y = FloatVector.fromArray(F16, d, d1 + i);
+      FloatVector q0 = FloatVector.fromArray(F16, c, co[0] + i);
+      s00 = q0.fma(x, s00);
+      s01 = q0.fma(y, s01);
+      FloatVector q1 = FloatVector.fromArray(F16, c, co[1] + i);
+      s10 = q1.fma(x, s10);
+      s11 = q1.fma(y, s11);
+      FloatVector q2 = FloatVector.fromArray(F16, c, co[2] + i);
+      s20 = q2.fma(x, s20);
+      s21 = q2.fma(y, s21);
+      FloatVector q3 = FloatVector.fromArray(F16, c, co[3] + i);
+      s30 = q3.fma(x, s30);
+      s31 = q3.fma(y, s31);
+    }
+    if (i < m) {
+      // remaining entries: masked lanes load zeros, and fma(0, 0, acc) is acc
+      VectorMask<Float> k = F16.indexInRange(i, m);
+      FloatVector x = FloatVector.fromArray(F16, d, d0 + i, k);
+      FloatVector y = FloatVector.fromArray(F16, d, d1 + i, k);
+      FloatVector q0 = FloatVector.fromArray(F16, c, co[0] + i, k);
+      s00 = q0.fma(x, s00);
+      s01 = q0.fma(y, s01);
+      FloatVector q1 = FloatVector.fromArray(F16, c, co[1] + i, k);
+      s10 = q1.fma(x, s10);
+      s11 = q1.fma(y, s11);
+      FloatVector q2 = FloatVector.fromArray(F16, c, co[2] + i, k);
+      s20 = q2.fma(x, s20);
+      s21 = q2.fma(y, s21);
+      FloatVector q3 = FloatVector.fromArray(F16, c, co[3] + i, k);
+      s30 = q3.fma(x, s30);
+      s31 = q3.fma(y, s31);
     }
     out[0] = tree16(s00, tmp);
     out[1] = tree16(s01, tmp);
