@@ -2,6 +2,7 @@ package io.moeflink.engine.kernel;
 
 import static io.moeflink.engine.kernel.Lanes.F;
 import static io.moeflink.engine.kernel.Lanes.L;
+
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
 

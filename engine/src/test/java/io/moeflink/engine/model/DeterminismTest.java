@@ -10,6 +10,8 @@ import io.moeflink.engine.moe.MoeDispatch;
 import io.moeflink.engine.moe.ExpertBatch;
 import io.moeflink.engine.moe.ExpertPlacement;
 import io.moeflink.engine.moe.ExpertShard;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -102,6 +104,49 @@ class DeterminismTest {
    * The Flink operator runs a layer's shared experts while the shards compute, the engine alone
    * when the last result arrives; the logits are the same bits.
    */
+  @Test
+  void weightsPreparedBeforeTheFirstStepGiveTheSameLogitsAndNoStepLaysOutMore() throws Exception {
+    float[] lazy = last(run(model, balanced(2), new int[][] {PROMPT, {5}, {6}}));
+    try (KernelBackend k = Backends.cpu(BackendKind.AUTO, 2);
+        Model prepared = Model.load(GoldenFixture.load("fp8").dir(), k)) {
+      ExpertPlacement placement = balanced(2);
+      LocalExchange exchange = exchange(prepared, placement);
+      prepared.prepareWeights();
+      for (ExpertShard shard : exchange.shards()) {
+        shard.prepareWeights(k);
+      }
+      long laidOut = settledDirectBytes();
+      LatentKvCache cache = prepared.newCache();
+      float[] logits = null;
+      for (int[] chunk : new int[][] {PROMPT, {5}, {6}}) {
+        ForwardPass pass = new ForwardPass(prepared, placement, List.of(new SequenceChunk(cache, chunk, true)));
+        exchange.run(pass, k);
+        logits = pass.logits(0);
+      }
+      assertThat(logits).isEqualTo(lazy);
+      // the re-laid-out weights live in direct buffers: a step that laid out a missed one grows them
+      assertThat(directBytes()).isEqualTo(laidOut);
+    }
+  }
+
+  /** The direct-buffer bytes once the buffers of earlier tests' dropped models are freed. */
+  private static long settledDirectBytes() throws InterruptedException {
+    long before = -1;
+    long now = directBytes();
+    for (int i = 0; i < 40 && now != before; i++) {
+      System.gc();
+      Thread.sleep(50);
+      before = now;
+      now = directBytes();
+    }
+    return now;
+  }
+
+  private static long directBytes() {
+    return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+        .filter(pool -> pool.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+  }
+
   @Test
   void sharedExpertsRunWhileShardsComputeGiveTheSameLogits() {
     ExpertPlacement placement = balanced(2);

@@ -8,6 +8,7 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
 import io.moeflink.engine.checkpoint.DType;
 import io.moeflink.engine.kernel.Activations;
 import io.moeflink.engine.kernel.BackendKind;
