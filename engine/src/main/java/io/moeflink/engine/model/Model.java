@@ -185,11 +185,7 @@ public final class Model implements AutoCloseable {
    * first request, so that no step pays for laying out the weights it meets first.
    */
   public void prepareWeights() {
-    List<WeightMatrix> weights = new ArrayList<>();
-    for (TransformerBlock block : blocks) {
-      weights.addAll(block.weights());
-    }
-    weights.add(lmHead);
+    List<WeightMatrix> weights = passWeights();
     if (mtp != null) {
       weights.addAll(mtp.weights());
     }
@@ -198,11 +194,17 @@ public final class Model implements AutoCloseable {
 
   /** Bytes of dense weights one decode step reads for one token, excluding routed experts. */
   public long denseBytesPerStep() {
-    long bytes = lmHead.bytes();
+    return WeightMatrix.bytes(passWeights());
+  }
+
+  /** The dense weights a pass reads: every block's, routed experts excluded, and the LM head. */
+  private List<WeightMatrix> passWeights() {
+    List<WeightMatrix> weights = new ArrayList<>();
     for (TransformerBlock block : blocks) {
-      bytes += block.bytes();
+      weights.addAll(block.weights());
     }
-    return bytes;
+    weights.add(lmHead);
+    return weights;
   }
 
   /** Bytes of weights one draft step of the MTP module reads for one token, routed experts excluded; 0 without it. */
