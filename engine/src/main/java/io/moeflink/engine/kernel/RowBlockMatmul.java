@@ -14,9 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@code y = W x} on {@link RowBlocks}, as a packed GEMM: for each block of 32 output rows and
  * each run of {@link #KC} columns, the weights are copied into a per-thread array and widened to
- * F32 once ({@code (KC, 32)}, in L1), then register tiles of up to eight tokens (AVX-512; three
- * on AVX2) x 32 rows accumulate them with broadcast fused multiply-adds ({@link Tiles16}, {@link
- * Tiles8}). With few tokens (up to {@link #FUSED_TOKENS_16} on AVX-512, two on AVX2) the staged
+ * F32 once ({@code (KC, 32)}, in L1), then register tiles accumulate them with broadcast fused
+ * multiply-adds: on AVX-512 five tokens x two blocks (64 rows) where a thread has two full blocks
+ * side by side, else up to eight tokens x 32 rows ({@link Tiles16}); on AVX2 three tokens x 32
+ * rows ({@link Tiles8}). With few tokens (up to {@link #FUSED_TOKENS_16} on AVX-512, two on AVX2) the staged
  * stored weights are widened in registers instead, per tile ({@link DecodeTiles16}, {@link
  * DecodeTiles8}).
  *
@@ -40,6 +41,8 @@ final class RowBlockMatmul {
    * 1.2-1.8x faster, measured on AVX-512).
    */
   private static final int FUSED_TOKENS_16 = 16;
+  /** Tokens per tile on a pair of blocks ({@link Tiles16#t5x64}). */
+  private static final int PAIR_TOKENS = 5;
 
   private static final int ROWS = RowBlocks.ROWS;
   private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
@@ -56,6 +59,7 @@ final class RowBlockMatmul {
     final byte[] bytes = new byte[KC * ROWS]; // FP8, INT8 (INT4 uses half)
     final short[] shorts = new short[KC * ROWS];
     final float[] weights = new float[KC * ROWS]; // (KC, 32) F32
+    final float[] second = new float[KC * ROWS]; // the next block's, for a pair of blocks
     float[] partial = new float[0]; // (tokens, 32) for the last, partial block
 
     float[] partial(int floats) {
@@ -81,19 +85,24 @@ final class RowBlockMatmul {
     Scratch s = SCRATCH.get();
     int cols = w.cols();
     int rows = w.rows();
+    boolean fused = fuses(w.encoding(), tokens);
     for (int block = b0; block < b1; block++) {
+      if (!fused && L == 16 && tokens >= PAIR_TOKENS && block + 1 < b1 && (block + 2) * ROWS <= rows) {
+        pair(w, block, x, tokens, y, s);
+        block++;
+        continue;
+      }
       int valid = Math.min(ROWS, rows - block * ROWS);
       float[] out = valid == ROWS ? y : s.partial(tokens * ROWS);
       int base = valid == ROWS ? block * ROWS : 0;
       int stride = valid == ROWS ? rows : ROWS;
-      boolean fused = fuses(w.encoding(), tokens);
       for (int c0 = 0; c0 < cols; c0 += KC) {
         int kc = Math.min(KC, cols - c0);
         if (fused) {
           fusedTiles(w, block, c0, kc, s, x, cols, tokens, out, base, stride);
         } else {
-          widen(w, block, c0, kc, s);
-          tiles(s.weights, kc, x, c0, cols, tokens, out, base, stride, c0 == 0);
+          widen(w, block, c0, kc, s, s.weights);
+          tiles(s.weights, kc, x, c0, cols, 0, tokens, out, base, stride, c0 == 0);
         }
       }
       if (valid < ROWS) {
@@ -104,10 +113,35 @@ final class RowBlockMatmul {
     }
   }
 
-  /** Every token against one staged run: groups of eight and four (or three) tokens, then the rest. */
+  /**
+   * Two full blocks side by side ({@code block}, {@code block + 1}), each run widened into its own
+   * array: five tokens at a time against both ({@link Tiles16#t5x64}), the last few per block.
+   */
+  private static void pair(RowBlocks w, int block, float[] x, int tokens, float[] y, Scratch s) {
+    int cols = w.cols();
+    int rows = w.rows();
+    int base = block * ROWS;
+    for (int c0 = 0; c0 < cols; c0 += KC) {
+      int kc = Math.min(KC, cols - c0);
+      boolean first = c0 == 0;
+      widen(w, block, c0, kc, s, s.weights);
+      widen(w, block + 1, c0, kc, s, s.second);
+      int t = 0;
+      for (; t + PAIR_TOKENS <= tokens; t += PAIR_TOKENS) {
+        Tiles16.t5x64(s.weights, s.second, kc, x, t * cols + c0, cols, y, t * rows + base, rows, first);
+      }
+      tiles(s.weights, kc, x, c0, cols, t, tokens, y, base, rows, first);
+      tiles(s.second, kc, x, c0, cols, t, tokens, y, base + ROWS, rows, first);
+    }
+  }
+
+  /**
+   * Tokens {@code [from, tokens)} against one staged run: groups of eight and four (or three)
+   * tokens, then the rest.
+   */
   private static void tiles(
-      float[] b, int kc, float[] x, int c0, int cols, int tokens, float[] y, int base, int stride, boolean first) {
-    int t = 0;
+      float[] b, int kc, float[] x, int c0, int cols, int from, int tokens, float[] y, int base, int stride, boolean first) {
+    int t = from;
     if (L == 16) {
       for (; t + 8 <= tokens; t += 8) {
         Tiles16.t8(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
@@ -256,9 +290,8 @@ final class RowBlockMatmul {
     }
   }
 
-  /** Stages columns {@code [c0, c0 + n)} of a block and widens them to F32 in {@code s.weights}. */
-  private static void widen(RowBlocks w, int block, int c0, int n, Scratch s) {
-    float[] out = s.weights;
+  /** Stages columns {@code [c0, c0 + n)} of a block (in {@code s}) and widens them to F32 in {@code out}. */
+  private static void widen(RowBlocks w, int block, int c0, int n, Scratch s, float[] out) {
     switch (w.encoding()) {
       case F32 -> w.stage(block, c0, n, out);
       case BF16 -> {

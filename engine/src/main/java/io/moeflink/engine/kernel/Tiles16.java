@@ -20,6 +20,122 @@ final class Tiles16 {
   private Tiles16() {}
 
   /**
+   * 5 tokens x 64 rows, two staged blocks side by side ({@code b0} rows 0-31, {@code b1} rows
+   * 32-63): twenty accumulators, four weight vectors and a broadcast. Per column a broadcast feeds
+   * four fused multiply-adds here against two in {@link #t8}; the broadcasts share a port with the
+   * multiply-adds on AVX-512, so this tile runs 1.1-1.35x faster in L1 (JDK 17 / 25, one thread).
+   * Token {@code t} reads {@code x[x0 + t * xStride ..]} and accumulates into {@code y[y0 + t *
+   * yStride ..]}, 64 consecutive outputs.
+   */
+  static void t5x64(
+      float[] b0, float[] b1, int kc, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
+    FloatVector a00, a01, a02, a03;
+    FloatVector a10, a11, a12, a13;
+    FloatVector a20, a21, a22, a23;
+    FloatVector a30, a31, a32, a33;
+    FloatVector a40, a41, a42, a43;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a02 = FloatVector.zero(F);
+      a03 = FloatVector.zero(F);
+      a10 = FloatVector.zero(F);
+      a11 = FloatVector.zero(F);
+      a12 = FloatVector.zero(F);
+      a13 = FloatVector.zero(F);
+      a20 = FloatVector.zero(F);
+      a21 = FloatVector.zero(F);
+      a22 = FloatVector.zero(F);
+      a23 = FloatVector.zero(F);
+      a30 = FloatVector.zero(F);
+      a31 = FloatVector.zero(F);
+      a32 = FloatVector.zero(F);
+      a33 = FloatVector.zero(F);
+      a40 = FloatVector.zero(F);
+      a41 = FloatVector.zero(F);
+      a42 = FloatVector.zero(F);
+      a43 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a02 = FloatVector.fromArray(F, y, y0 + 32);
+      a03 = FloatVector.fromArray(F, y, y0 + 48);
+      a10 = FloatVector.fromArray(F, y, y0 + yStride);
+      a11 = FloatVector.fromArray(F, y, y0 + yStride + 16);
+      a12 = FloatVector.fromArray(F, y, y0 + yStride + 32);
+      a13 = FloatVector.fromArray(F, y, y0 + yStride + 48);
+      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
+      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
+      a22 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 32);
+      a23 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 48);
+      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
+      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
+      a32 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 32);
+      a33 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 48);
+      a40 = FloatVector.fromArray(F, y, y0 + 4 * yStride);
+      a41 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 16);
+      a42 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 32);
+      a43 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 48);
+    }
+    int x1 = x0 + xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    int x4 = x0 + 4 * xStride;
+    for (int k = 0; k < kc; k++) {
+      int at = k * 32;
+      FloatVector w0 = FloatVector.fromArray(F, b0, at);
+      FloatVector w1 = FloatVector.fromArray(F, b0, at + 16);
+      FloatVector w2 = FloatVector.fromArray(F, b1, at);
+      FloatVector w3 = FloatVector.fromArray(F, b1, at + 16);
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a02 = v0.fma(w2, a02);
+      a03 = v0.fma(w3, a03);
+      FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
+      a10 = v1.fma(w0, a10);
+      a11 = v1.fma(w1, a11);
+      a12 = v1.fma(w2, a12);
+      a13 = v1.fma(w3, a13);
+      FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
+      a20 = v2.fma(w0, a20);
+      a21 = v2.fma(w1, a21);
+      a22 = v2.fma(w2, a22);
+      a23 = v2.fma(w3, a23);
+      FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
+      a30 = v3.fma(w0, a30);
+      a31 = v3.fma(w1, a31);
+      a32 = v3.fma(w2, a32);
+      a33 = v3.fma(w3, a33);
+      FloatVector v4 = FloatVector.broadcast(F, x[x4 + k]);
+      a40 = v4.fma(w0, a40);
+      a41 = v4.fma(w1, a41);
+      a42 = v4.fma(w2, a42);
+      a43 = v4.fma(w3, a43);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a02.intoArray(y, y0 + 32);
+    a03.intoArray(y, y0 + 48);
+    a10.intoArray(y, y0 + yStride);
+    a11.intoArray(y, y0 + yStride + 16);
+    a12.intoArray(y, y0 + yStride + 32);
+    a13.intoArray(y, y0 + yStride + 48);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 16);
+    a22.intoArray(y, y0 + 2 * yStride + 32);
+    a23.intoArray(y, y0 + 2 * yStride + 48);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 16);
+    a32.intoArray(y, y0 + 3 * yStride + 32);
+    a33.intoArray(y, y0 + 3 * yStride + 48);
+    a40.intoArray(y, y0 + 4 * yStride);
+    a41.intoArray(y, y0 + 4 * yStride + 16);
+    a42.intoArray(y, y0 + 4 * yStride + 32);
+    a43.intoArray(y, y0 + 4 * yStride + 48);
+  }
+
+  /**
    * 8 tokens x 32 rows, the widest tile the 32 registers hold (16 accumulators, two weight
    * vectors, a broadcast): token {@code t} reads {@code x[x0 + t * xStride ..]} and accumulates into
    * {@code y[y0 + t * yStride ..]}.
