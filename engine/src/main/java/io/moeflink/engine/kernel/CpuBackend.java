@@ -11,6 +11,9 @@ import java.util.function.IntConsumer;
  * copy them.
  */
 abstract class CpuBackend implements KernelBackend {
+  /** What one {@code Math.exp} costs against a multiply-add, for splitting element-wise work. */
+  private static final long EXP_WORK = 16;
+
   private final WorkerPool pool;
   private final ThreadLocal<float[][]> scratch = ThreadLocal.withInitial(() -> new float[2][0]);
 
@@ -106,18 +109,20 @@ abstract class CpuBackend implements KernelBackend {
     float[] ys = HostActivations.of(y);
     float[] w = weight.shared();
     int dim = w.length;
-    for (int r = 0; r < rows; r++) {
-      int xo = in.at(r, 0);
-      int yo = out.at(r, 0);
-      double sumSquares = 0;
-      for (int i = 0; i < dim; i++) {
-        sumSquares += (double) xs[xo + i] * xs[xo + i];
+    inRanges(rows, dim, (from, to) -> {
+      for (int r = from; r < to; r++) {
+        int xo = in.at(r, 0);
+        int yo = out.at(r, 0);
+        double sumSquares = 0;
+        for (int i = 0; i < dim; i++) {
+          sumSquares += (double) xs[xo + i] * xs[xo + i];
+        }
+        float inv = (float) (1.0 / Math.sqrt(sumSquares / dim + eps));
+        for (int i = 0; i < dim; i++) {
+          ys[yo + i] = (xs[xo + i] * inv) * w[i];
+        }
       }
-      float inv = (float) (1.0 / Math.sqrt(sumSquares / dim + eps));
-      for (int i = 0; i < dim; i++) {
-        ys[yo + i] = (xs[xo + i] * inv) * w[i];
-      }
-    }
+    });
   }
 
   @Override
@@ -125,11 +130,13 @@ abstract class CpuBackend implements KernelBackend {
     float[] vs = HostActivations.of(v);
     float[] a = HostActivations.of(angles);
     int width = a.length / Math.max(rows, 1); // 2 * pairs per row
-    for (int r = 0; r < rows; r++) {
-      for (int h = 0; h < heads; h++) {
-        rotatePairs(vs, at.at(r, h, 0), a, r * width, width / 2);
+    inRanges(rows, (long) heads * width, (from, to) -> {
+      for (int r = from; r < to; r++) {
+        for (int h = 0; h < heads; h++) {
+          rotatePairs(vs, at.at(r, h, 0), a, r * width, width / 2);
+        }
       }
-    }
+    });
   }
 
   /** Rotates {@code pairs} interleaved pairs of {@code v} from {@code offset} by the angles at {@code angleRow}. */
@@ -148,19 +155,23 @@ abstract class CpuBackend implements KernelBackend {
   public void siluMultiply(Activations g, Activations u, int n) {
     float[] gs = HostActivations.of(g);
     float[] us = HostActivations.of(u);
-    for (int i = 0; i < n; i++) {
-      float z = gs[i];
-      gs[i] = z / (1f + (float) Math.exp(-z)) * us[i];
-    }
+    inRanges(n, EXP_WORK, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        float z = gs[i];
+        gs[i] = z / (1f + (float) Math.exp(-z)) * us[i];
+      }
+    });
   }
 
   @Override
   public void add(Activations acc, Activations x, int n) {
     float[] a = HostActivations.of(acc);
     float[] b = HostActivations.of(x);
-    for (int i = 0; i < n; i++) {
-      a[i] += b[i];
-    }
+    inRanges(n, 1, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        a[i] += b[i];
+      }
+    });
   }
 
   @Override
@@ -226,23 +237,25 @@ abstract class CpuBackend implements KernelBackend {
     float[] h = HostActivations.of(hidden);
     float[] s = shared == null ? null : HostActivations.of(shared);
     int k = experts.k();
-    float[] y = new float[width];
-    for (int t = 0; t < experts.tokens(); t++) {
-      Arrays.fill(y, 0f);
-      for (int j = 0; j < k; j++) {
-        float w = experts.weights()[t * k + j];
-        float[] out = experts.sources()[experts.sourceOf()[t * k + j]];
-        int o = experts.rowOf()[t * k + j] * width;
+    inRanges(experts.tokens(), (long) k * width, (from, to) -> {
+      float[] y = new float[width];
+      for (int t = from; t < to; t++) {
+        Arrays.fill(y, 0f);
+        for (int j = 0; j < k; j++) {
+          float w = experts.weights()[t * k + j];
+          float[] out = experts.sources()[experts.sourceOf()[t * k + j]];
+          int o = experts.rowOf()[t * k + j] * width;
+          for (int i = 0; i < width; i++) {
+            y[i] += out[o + i] * w;
+          }
+        }
+        int ho = t * width;
         for (int i = 0; i < width; i++) {
-          y[i] += out[o + i] * w;
+          float ffn = s == null ? y[i] : y[i] + s[ho + i];
+          h[ho + i] += ffn;
         }
       }
-      int ho = t * width;
-      for (int i = 0; i < width; i++) {
-        float ffn = s == null ? y[i] : y[i] + s[ho + i];
-        h[ho + i] += ffn;
-      }
-    }
+    });
   }
 
   // ---- threads
@@ -260,6 +273,27 @@ abstract class CpuBackend implements KernelBackend {
   /** The worker pool, for the subclass's matmul. */
   WorkerPool pool() {
     return pool;
+  }
+
+  /** Rows {@code [from, to)} of an element-wise or per-row operation. */
+  @FunctionalInterface
+  private interface RowRange {
+    void run(int from, int to);
+  }
+
+  /**
+   * Runs {@code body} over {@code [0, rows)}, split into ranges over the pool when the rows' work
+   * ({@code workPerRow} each, in multiply-adds or the like) is large enough (a prefill's norms,
+   * SiLU and expert combine), else whole on this thread (a decode step's). Every row is computed
+   * as it would be alone, so the split never changes a bit.
+   */
+  private void inRanges(int rows, long workPerRow, RowRange body) {
+    int chunks = RowSplit.chunks(rows, workPerRow * rows, pool.threads());
+    if (chunks == 1) {
+      body.run(0, rows);
+      return;
+    }
+    pool.parallelFor(chunks, c -> body.run(RowSplit.start(c, chunks, rows), RowSplit.start(c + 1, chunks, rows)));
   }
 
   /** This thread's two scratch arrays, grown to at least {@code first} and {@code second} floats. */

@@ -86,8 +86,9 @@ final class RowBlockMatmul {
     int cols = w.cols();
     int rows = w.rows();
     boolean fused = fuses(w.encoding(), tokens);
+    boolean pairs = pairs(w.encoding(), tokens);
     for (int block = b0; block < b1; block++) {
-      if (!fused && L == 16 && tokens >= PAIR_TOKENS && block + 1 < b1 && (block + 2) * ROWS <= rows) {
+      if (pairs && block + 1 < b1 && (block + 2) * ROWS <= rows) {
         pair(w, block, x, tokens, y, s);
         block++;
         continue;
@@ -165,6 +166,11 @@ final class RowBlockMatmul {
         default -> { }
       }
     }
+  }
+
+  /** Whether {@link #blocks} runs the pair tile on two full blocks side by side for these tokens. */
+  static boolean pairs(WeightEncoding encoding, int tokens) {
+    return L == 16 && tokens >= PAIR_TOKENS && !fuses(encoding, tokens);
   }
 
   /**

@@ -27,7 +27,7 @@ class KernelBackendTest {
         Arguments.of(t, 96, 384, 12), // widened in registers: a group of eight, then four
         Arguments.of(t, 64, 1024, 16),
         Arguments.of(t, 70, 260, 17), // one past the in-register widening: staged F32
-        Arguments.of(t, 544, 300, 23))); // 17 blocks in 8 chunks: pairs and a single; five tokens at a time, three left
+        Arguments.of(t, 544, 300, 23))); // 17 blocks: pairs and a single; five tokens at a time, three left
   }
 
   @ParameterizedTest(name = "{0} [{1} x {2}] x {3} tokens")
