@@ -40,7 +40,7 @@ final class AttentionTiles {
       qr[j] = ropeAt.at(i, h, 0);
     }
     float[] dots = new float[2 * HEADS]; // (head, position)
-    float[] tmp = new float[16];
+    float[] tmp = new float[128]; // Dot16's chains between its two segments
     int step = L == 16 ? 2 : 1;
     for (int t = 0; t < length; t += step) {
       int t1 = Math.min(t + 1, length - 1); // past the end: the last position again, dropped

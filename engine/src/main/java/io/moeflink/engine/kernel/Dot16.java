@@ -91,15 +91,26 @@ final class Dot16 {
    * values); they meet {@code b} at {@code b0} then {@code d} at {@code d0} (position 0), and
    * {@code b} at {@code b1} then {@code d} at {@code d1} (position 1); {@code out[2 * j + p]} is
    * row {@code j} against position {@code p}. Eight independent chains keep the FMA units busy;
-   * {@code tmp} holds sixteen floats.
+   * {@code tmp} holds 128 floats.
+   *
+   * <p>Two methods, one per segment, with the eight chains handed over exactly in {@code tmp}: C1
+   * runs out of virtual registers on the two segments in one method, and JDK 25 then left that
+   * method in tier-2 code, where every vector operation allocates (batch-1 decode fell to half
+   * speed as the cache grew).
    */
   static void tile16(
       float[] a, int[] ao, float[] b, int b0, int b1, int n, float[] c, int[] co, float[] d, int d0, int d1, int m,
       float[] out, float[] tmp) {
+    firstSegment16(a, ao, b, b0, b1, n, tmp);
+    secondSegment16(c, co, d, d0, d1, m, out, tmp);
+  }
+
+  /** {@link #tile16}'s first segment: the eight chains from zero, left in {@code chains[16 * k ..]}. */
+  private static void firstSegment16(float[] a, int[] ao, float[] b, int b0, int b1, int n, float[] chains) {
     FloatVector s00 = FloatVector.zero(F16), s01 = s00, s10 = s00, s11 = s00;
     FloatVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-    int i;
-    for (i = 0; i + 16 <= n; i += 16) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
       FloatVector x = FloatVector.fromArray(F16, b, b0 + i);
       FloatVector y = FloatVector.fromArray(F16, b, b1 + i);
       FloatVector q0 = FloatVector.fromArray(F16, a, ao[0] + i);
@@ -133,7 +144,28 @@ final class Dot16 {
       s30 = q3.fma(x, s30);
       s31 = q3.fma(y, s31);
     }
-    for (i = 0; i + 16 <= m; i += 16) {
+    s00.intoArray(chains, 0);
+    s01.intoArray(chains, 16);
+    s10.intoArray(chains, 32);
+    s11.intoArray(chains, 48);
+    s20.intoArray(chains, 64);
+    s21.intoArray(chains, 80);
+    s30.intoArray(chains, 96);
+    s31.intoArray(chains, 112);
+  }
+
+  /** {@link #tile16}'s second segment: the chains on from {@code chains}, then each one's tree. */
+  private static void secondSegment16(float[] c, int[] co, float[] d, int d0, int d1, int m, float[] out, float[] chains) {
+    FloatVector s00 = FloatVector.fromArray(F16, chains, 0);
+    FloatVector s01 = FloatVector.fromArray(F16, chains, 16);
+    FloatVector s10 = FloatVector.fromArray(F16, chains, 32);
+    FloatVector s11 = FloatVector.fromArray(F16, chains, 48);
+    FloatVector s20 = FloatVector.fromArray(F16, chains, 64);
+    FloatVector s21 = FloatVector.fromArray(F16, chains, 80);
+    FloatVector s30 = FloatVector.fromArray(F16, chains, 96);
+    FloatVector s31 = FloatVector.fromArray(F16, chains, 112);
+    int i = 0;
+    for (; i + 16 <= m; i += 16) {
       FloatVector x = FloatVector.fromArray(F16, d, d0 + i);
       FloatVector y = FloatVector.fromArray(F16, d, d1 + i);
       FloatVector q0 = FloatVector.fromArray(F16, c, co[0] + i);
@@ -167,14 +199,14 @@ final class Dot16 {
       s30 = q3.fma(x, s30);
       s31 = q3.fma(y, s31);
     }
-    out[0] = tree16(s00, tmp);
-    out[1] = tree16(s01, tmp);
-    out[2] = tree16(s10, tmp);
-    out[3] = tree16(s11, tmp);
-    out[4] = tree16(s20, tmp);
-    out[5] = tree16(s21, tmp);
-    out[6] = tree16(s30, tmp);
-    out[7] = tree16(s31, tmp);
+    out[0] = tree16(s00, chains);
+    out[1] = tree16(s01, chains);
+    out[2] = tree16(s10, chains);
+    out[3] = tree16(s11, chains);
+    out[4] = tree16(s20, chains);
+    out[5] = tree16(s21, chains);
+    out[6] = tree16(s30, chains);
+    out[7] = tree16(s31, chains);
   }
 
   /**
