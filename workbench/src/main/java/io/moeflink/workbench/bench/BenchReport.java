@@ -26,6 +26,12 @@ public record BenchReport(
     List<PrefillMeasurement> prefill) {
 
   private static final double GB = 1e9;
+  /**
+   * Heap bytes per decoded token above which a row gets a warning: compiled kernels allocate about
+   * 1 MB per token on {@code small} (the step's activations); a kernel left in C1 code, whose
+   * vectors are all boxed, allocated 32 MB.
+   */
+  static final double SUSPICIOUS_BYTES_PER_TOKEN = 8e6;
 
   public BenchReport {
     decode = List.copyOf(decode);
@@ -54,6 +60,14 @@ public record BenchReport(
       sb.append(String.format(Locale.ROOT, "%-15s %10.1f %10.2f %12s %9s %10s %10s %7s %8.1f %8.2f%n",
           "prefill " + p.prompts() + "x" + p.tokensPerPrompt(), p.tokensPerSecond(), p.medianNanos() / 1e6, "", "", "",
           "", "", p.flopsPerSecond() / 1e9, p.flopsPerSecond() / fma.flopsPerSecond()));
+    }
+    for (DecodeMeasurement d : decode) {
+      if (d.allocatedBytesPerStep() > SUSPICIOUS_BYTES_PER_TOKEN * d.batch()) {
+        sb.append(String.format(Locale.ROOT,
+            "warning: decode b=%d allocated %.1f MB a step, %.1f MB a token (compiled kernels: about 1): some"
+                + " kernel runs without C2 and boxes its vectors; docs/benchmarks.md says how to find it%n",
+            d.batch(), d.allocatedBytesPerStep() / 1e6, d.allocatedBytesPerStep() / 1e6 / d.batch()));
+      }
     }
     return sb.toString();
   }
@@ -93,6 +107,7 @@ public record BenchReport(
       o.put("flops_per_step", d.flopsPerStep());
       o.put("flops_per_second", d.flopsPerSecond());
       o.put("fma_peak_fraction", d.flopsPerSecond() / fma.flopsPerSecond());
+      o.put("allocated_bytes_per_step", d.allocatedBytesPerStep());
     }
     ArrayNode pre = root.putArray("prefill");
     for (PrefillMeasurement p : prefill) {

@@ -11,10 +11,12 @@ package io.moeflink.workbench.bench;
  * @param expertsPerLayer distinct routed experts touched per MoE layer, averaged
  * @param limit the read bandwidth measured between this configuration's steps
  * @param flopsPerStep floating-point operations of a step ({@link FlopCount})
+ * @param allocatedBytesPerStep heap bytes the JVM's threads allocated per timed step, -1 where not
+ *     counted ({@link HeapAllocations})
  */
 public record DecodeMeasurement(
     int batch, int steps, long medianStepNanos, double bytesPerStep, long denseBytesPerStep,
-    double expertsPerLayer, BandwidthMeasurement limit, double flopsPerStep) {
+    double expertsPerLayer, BandwidthMeasurement limit, double flopsPerStep, double allocatedBytesPerStep) {
 
   public double tokensPerSecond() {
     return batch * 1e9 / medianStepNanos;

@@ -108,15 +108,18 @@ public final class ModelBenchmark {
     long[] probeNanos = new long[settings.steps()];
     double bytes = 0;
     double experts = 0;
+    long allocated = 0;
     for (int s = -settings.warmupSteps(); s < settings.steps(); s++) {
       List<SequenceChunk> chunks = new ArrayList<>(batch);
       for (int b = 0; b < batch; b++) {
         chunks.add(new SequenceChunk(caches[b], new int[] {next[b]}, true));
       }
       List<MoeDispatch> dispatches = new ArrayList<>();
+      long allocatedBefore = HeapAllocations.total();
       long start = System.nanoTime();
       ForwardPass pass = step(chunks, dispatches);
       long elapsed = System.nanoTime() - start;
+      long allocatedAfter = HeapAllocations.total();
       next = greedy(pass, batch);
       if (s >= 0) {
         nanos[s] = elapsed;
@@ -124,13 +127,14 @@ public final class ModelBenchmark {
         StepTraffic.StepBytes read = traffic.of(dispatches);
         bytes += read.total();
         experts += read.distinctExpertsPerLayer();
+        allocated = allocatedBefore < 0 || allocated < 0 ? -1 : allocated + Math.max(0, allocatedAfter - allocatedBefore);
       }
     }
     int n = settings.steps();
     // the new token at position p attends to p + 1 positions; the timed steps' middle position
     double positions = settings.promptTokens() + settings.warmupSteps() + n / 2.0 + 1;
     return new DecodeMeasurement(batch, n, Medians.of(nanos), bytes / n, model.denseBytesPerStep(), experts / n,
-        probe.of(probeNanos), flops.decodeStep(batch, positions));
+        probe.of(probeNanos), flops.decodeStep(batch, positions), allocated < 0 ? -1 : allocated / (double) n);
   }
 
   /** One forward pass through the in-process shards, recording each MoE layer's dispatch. */

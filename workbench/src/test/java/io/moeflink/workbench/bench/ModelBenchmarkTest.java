@@ -126,6 +126,7 @@ class ModelBenchmarkTest {
       assertThat(d.bytesPerStep())
           .isCloseTo(model.denseBytesPerStep() + d.expertsPerLayer() * SHAPE.moeLayers() * expertBytes(), within(1e-3));
       assertThat(d.ratio()).isPositive();
+      assertThat(d.allocatedBytesPerStep()).as("a step allocates its activations; HotSpot counts them").isPositive();
     }
     assertThat(report.prefill()).extracting(p -> p.prompts() + "x" + p.tokensPerPrompt())
         .containsExactly("1x6", "1x9", "2x3");
@@ -143,9 +144,21 @@ class ModelBenchmarkTest {
     assertThat(json.get("read_bandwidth").get("bytes_per_second").asDouble()).isPositive();
     assertThat(json.get("decode").get(1).fieldNames()).toIterable().contains(
         "batch", "tokens_per_second", "median_step_ns", "bytes_per_step", "experts_per_layer", "bytes_per_second",
-        "limit_bytes_per_second", "ratio", "flops_per_step", "fma_peak_fraction");
+        "limit_bytes_per_second", "ratio", "flops_per_step", "fma_peak_fraction", "allocated_bytes_per_step");
     assertThat(json.get("fma_peak").get("flops_per_second").asDouble()).isPositive();
     assertThat(json.get("prefill").get(0).get("tokens_per_second").asDouble()).isPositive();
+  }
+
+  @Test
+  void warnsOfADecodeThatAllocatesLikeUncompiledVectorCode() {
+    BandwidthMeasurement bandwidth = new BandwidthMeasurement(1 << 20, 2, 3, 50_000, 2e10, 0);
+    FmaMeasurement fma = new FmaMeasurement(1e11, 2, "512-bit vectors", 0);
+    DecodeMeasurement compiled = new DecodeMeasurement(16, 10, 80_000_000, 1e9, 100_000_000, 40, bandwidth, 1e9, 16 * 1.1e6);
+    DecodeMeasurement boxing = new DecodeMeasurement(1, 10, 30_000_000, 3e8, 100_000_000, 6, bandwidth, 1e8, 32e6);
+
+    String table = new BenchReport("m", "vector", 2, bandwidth, fma, List.of(compiled, boxing), List.of()).table();
+
+    assertThat(table).contains("warning: decode b=1 allocated 32.0 MB a step").doesNotContain("warning: decode b=16");
   }
 
   @Test
