@@ -17,9 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * F32 once ({@code (KC, 32)}, in L1), then register tiles accumulate them with broadcast fused
  * multiply-adds: on AVX-512 five tokens x two blocks (64 rows) where a thread has two full blocks
  * side by side, else up to eight tokens x 32 rows ({@link Tiles16}); on AVX2 three tokens x 32
- * rows ({@link Tiles8}). With few tokens (up to {@link #FUSED_TOKENS_16} on AVX-512, two on AVX2) the staged
- * stored weights are widened in registers instead, per tile ({@link DecodeTiles16}, {@link
- * DecodeTiles8}).
+ * rows ({@link Tiles8}). With few tokens (up to {@link #FUSED_TOKENS_16} on AVX-512, two on
+ * AVX2) the staged stored weights are widened in registers instead, per tile ({@link
+ * DecodeTiles16}, {@link DecodeTiles8}).
  *
  * <p>The order is the contract ({@code KernelBackend}): every output element is one chain of fused
  * multiply-adds over the columns in ascending order, {@code acc = fma(w[r][c], x[c], acc)} from

@@ -27,4 +27,9 @@ final class RowSplit {
   static int start(int chunk, int chunks, int rows) {
     return (int) ((long) rows * chunk / chunks);
   }
+
+  /** First block of {@code chunk} when {@code blocks} are split in whole units of {@code unit} blocks. */
+  static int blockStart(int chunk, int chunks, int blocks, int unit) {
+    return Math.min(blocks, unit * start(chunk, chunks, (blocks + unit - 1) / unit));
+  }
 }

@@ -5,7 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Register tiles for 16 float lanes (AVX-512): a token's 32 outputs are two vectors, eight tokens
- * sixteen accumulators of the 32 registers.
+ * sixteen accumulators of the 32 registers; the pair tile {@link #t5x64} reads two staged blocks
+ * (64 rows, four vectors) for five tokens, twenty accumulators.
  *
  * <p>Each tile multiplies a staged run of widened weights {@code b} ({@code (kc, 32)}) by up to
  * 8 tokens' activations and adds into their 32 outputs: per column, one weight vector load

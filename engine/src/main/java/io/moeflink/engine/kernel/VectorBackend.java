@@ -36,18 +36,19 @@ public final class VectorBackend extends CpuBackend {
   public void matmul(WeightMatrix w, float[] x, int tokens, float[] y) {
     RowBlocks blocks = w.blocks();
     int n = blocks.blocks();
-    if (RowBlockMatmul.supported()) {
-      // chunks of whole pairs of blocks where the pair tile runs, so that no chunk splits a pair
-      int unit = RowBlockMatmul.pairs(w.encoding(), tokens) ? 2 : 1;
-      int units = (n + unit - 1) / unit;
-      int chunks = RowSplit.blockChunks(units, (long) w.rows() * w.cols() * tokens, threads());
-      pool().parallelFor(chunks, c -> RowBlockMatmul.blocks(blocks, x, tokens, y,
-          Math.min(n, unit * RowSplit.start(c, chunks, units)), Math.min(n, unit * RowSplit.start(c + 1, chunks, units))));
-    } else {
-      int chunks = RowSplit.blockChunks(n, (long) w.rows() * w.cols() * tokens, threads());
-      pool().parallelFor(chunks, c -> RowBlockMatmul.blocksScalar(blocks, x, tokens, y, RowSplit.start(c, chunks, n),
-          RowSplit.start(c + 1, chunks, n)));
-    }
+    boolean tiles = RowBlockMatmul.supported();
+    // where the pair tile runs, chunks of whole pairs of blocks, so that no chunk splits a pair
+    int unit = tiles && RowBlockMatmul.pairs(w.encoding(), tokens) ? 2 : 1;
+    int chunks = RowSplit.blockChunks((n + unit - 1) / unit, (long) w.rows() * w.cols() * tokens, threads());
+    pool().parallelFor(chunks, c -> {
+      int b0 = RowSplit.blockStart(c, chunks, n, unit);
+      int b1 = RowSplit.blockStart(c + 1, chunks, n, unit);
+      if (tiles) {
+        RowBlockMatmul.blocks(blocks, x, tokens, y, b0, b1);
+      } else {
+        RowBlockMatmul.blocksScalar(blocks, x, tokens, y, b0, b1);
+      }
+    });
   }
 
   /** As {@link CpuBackend#latentAttention}, four heads of a row at a time ({@link AttentionTiles}). */

@@ -1,7 +1,6 @@
 package io.moeflink.workbench.bench;
 
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 
 /**
  * Bytes allocated on the heap by the JVM's live threads so far, where the JVM counts them
@@ -12,13 +11,18 @@ import java.lang.management.ThreadMXBean;
 final class HeapAllocations {
   private HeapAllocations() {}
 
-  /** The running total, or -1 where the JVM does not count allocations per thread. */
+  /** Whether this JVM counts allocations per thread. */
+  static boolean counted() {
+    return ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean counting
+        && counting.isThreadAllocatedMemorySupported() && counting.isThreadAllocatedMemoryEnabled();
+  }
+
+  /** The running total, or 0 where the JVM does not count ({@link #counted}). */
   static long total() {
-    ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-    if (!(bean instanceof com.sun.management.ThreadMXBean counting) || !counting.isThreadAllocatedMemorySupported()
-        || !counting.isThreadAllocatedMemoryEnabled()) {
-      return -1;
+    if (!counted()) {
+      return 0;
     }
+    com.sun.management.ThreadMXBean counting = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long sum = 0;
     for (long bytes : counting.getThreadAllocatedBytes(counting.getAllThreadIds())) {
       sum += Math.max(bytes, 0); // -1: the thread ended meanwhile

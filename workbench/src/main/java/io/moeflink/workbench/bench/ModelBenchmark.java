@@ -127,14 +127,14 @@ public final class ModelBenchmark {
         StepTraffic.StepBytes read = traffic.of(dispatches);
         bytes += read.total();
         experts += read.distinctExpertsPerLayer();
-        allocated = allocatedBefore < 0 || allocated < 0 ? -1 : allocated + Math.max(0, allocatedAfter - allocatedBefore);
+        allocated += Math.max(0, allocatedAfter - allocatedBefore);
       }
     }
     int n = settings.steps();
     // the new token at position p attends to p + 1 positions; the timed steps' middle position
     double positions = settings.promptTokens() + settings.warmupSteps() + n / 2.0 + 1;
     return new DecodeMeasurement(batch, n, Medians.of(nanos), bytes / n, model.denseBytesPerStep(), experts / n,
-        probe.of(probeNanos), flops.decodeStep(batch, positions), allocated < 0 ? -1 : allocated / (double) n);
+        probe.of(probeNanos), flops.decodeStep(batch, positions), HeapAllocations.counted() ? allocated / (double) n : -1);
   }
 
   /** One forward pass through the in-process shards, recording each MoE layer's dispatch. */
