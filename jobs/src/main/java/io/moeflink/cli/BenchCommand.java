@@ -47,8 +47,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "20", description = "Timed decode steps per batch size (default ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--warmup", defaultValue = "5", description = "Untimed decode steps first (default ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup", defaultValue = "5", description = "Untimed decode steps first, at the least (default ${DEFAULT-VALUE}).")
   int warmup;
+
+  @Option(names = "--warmup-seconds", defaultValue = "2", description = "And more untimed steps until this long has passed (the JIT compiling the decode kernels; at most 256 more; default ${DEFAULT-VALUE}).")
+  double warmupSeconds;
 
   @Option(names = "--prompt-tokens", defaultValue = "16", description = "Tokens prefilled before decoding (default ${DEFAULT-VALUE}).")
   int promptTokens;
@@ -89,8 +92,12 @@ final class BenchCommand implements Callable<Integer> {
     int[] lengths = java.util.stream.IntStream.concat(java.util.Arrays.stream(prefillTokens),
         longPrompts == null ? java.util.stream.IntStream.empty() : java.util.Arrays.stream(longPrompts))
         .filter(n -> n > 0).toArray();
-    BenchSettings settings = new BenchSettings(batches, promptTokens, warmup, steps, lengths, prefillPrompts,
-        prefillPromptTokens, repeats, Math.multiplyExact(bandwidthMib, 1L << 20), bandwidthPasses, fmaPasses);
+    if (warmupSeconds < 0) {
+      throw new IllegalArgumentException("--warmup-seconds is " + warmupSeconds + ", expected 0 or more");
+    }
+    BenchSettings settings = new BenchSettings(batches, promptTokens, warmup, (long) (warmupSeconds * 1e9), steps,
+        lengths, prefillPrompts, prefillPromptTokens, repeats, Math.multiplyExact(bandwidthMib, 1L << 20),
+        bandwidthPasses, fmaPasses);
     Path dir = models.resolve(spec.commandLine().getErr(), "bench");
     int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     PrintWriter out = spec.commandLine().getOut();

@@ -56,6 +56,10 @@ public record BenchReport(
           d.expertsPerLayer(), d.bytesPerSecond() / GB, d.limit().bytesPerSecond() / GB, d.ratio(),
           d.flopsPerSecond() / 1e9, d.flopsPerSecond() / fma.flopsPerSecond()));
     }
+    if (!decode.isEmpty()) {
+      sb.append(String.format(Locale.ROOT, "(decode timed after %s untimed warm-up steps)%n",
+          String.join(", ", decode.stream().map(d -> "b=" + d.batch() + ": " + d.warmupSteps()).toList())));
+    }
     for (PrefillMeasurement p : prefill) {
       sb.append(String.format(Locale.ROOT, "%-15s %10.1f %10.2f %12s %9s %10s %10s %7s %8.1f %8.2f%n",
           "prefill " + p.prompts() + "x" + p.tokensPerPrompt(), p.tokensPerSecond(), p.medianNanos() / 1e6, "", "", "",
@@ -94,6 +98,7 @@ public record BenchReport(
     for (DecodeMeasurement d : decode) {
       ObjectNode o = dec.addObject();
       o.put("batch", d.batch());
+      o.put("warmup_steps", d.warmupSteps());
       o.put("steps", d.steps());
       o.put("tokens_per_second", d.tokensPerSecond());
       o.put("median_step_ns", d.medianStepNanos());

@@ -4,6 +4,7 @@ package io.moeflink.workbench.bench;
  * Decode at one batch size: every sequence advances one token per step.
  *
  * @param batch sequences per step
+ * @param warmupSteps untimed steps before them
  * @param steps timed steps
  * @param medianStepNanos median step time (forward pass through the LM head)
  * @param bytesPerStep weight bytes a step reads, averaged over the timed steps
@@ -15,7 +16,7 @@ package io.moeflink.workbench.bench;
  *     counted ({@link HeapAllocations})
  */
 public record DecodeMeasurement(
-    int batch, int steps, long medianStepNanos, double bytesPerStep, long denseBytesPerStep,
+    int batch, int warmupSteps, int steps, long medianStepNanos, double bytesPerStep, long denseBytesPerStep,
     double expertsPerLayer, BandwidthMeasurement limit, double flopsPerStep, double allocatedBytesPerStep) {
 
   public double tokensPerSecond() {

@@ -93,8 +93,9 @@ public final class ModelBenchmark {
   }
 
   /**
-   * Prefills {@code batch} prompts, then times single-token steps for all of them, each followed by
-   * one timed pass of {@code probe}: the limit this configuration is judged against.
+   * Prefills {@code batch} prompts, runs untimed steps for at least {@code settings.warmupSteps()}
+   * steps and {@code settings.warmupNanos()}, then times single-token steps for all of them, each
+   * followed by one timed pass of {@code probe}: the limit this configuration is judged against.
    */
   DecodeMeasurement decode(int batch, BenchSettings settings, ReadBandwidthProbe probe) {
     LatentKvCache[] caches = new LatentKvCache[batch];
@@ -104,37 +105,45 @@ public final class ModelBenchmark {
       prompts.add(new SequenceChunk(caches[b], prompt(b, settings.promptTokens()), true));
     }
     int[] next = greedy(step(prompts, new ArrayList<>()), batch);
+    int warmup = 0;
+    long warmupStart = System.nanoTime();
+    while (settings.warmsUpAfter(warmup, System.nanoTime() - warmupStart)) {
+      next = greedy(step(nextTokens(caches, next), new ArrayList<>()), batch);
+      warmup++;
+    }
     long[] nanos = new long[settings.steps()];
     long[] probeNanos = new long[settings.steps()];
     double bytes = 0;
     double experts = 0;
     long allocated = 0;
-    for (int s = -settings.warmupSteps(); s < settings.steps(); s++) {
-      List<SequenceChunk> chunks = new ArrayList<>(batch);
-      for (int b = 0; b < batch; b++) {
-        chunks.add(new SequenceChunk(caches[b], new int[] {next[b]}, true));
-      }
+    for (int s = 0; s < settings.steps(); s++) {
+      List<SequenceChunk> chunks = nextTokens(caches, next);
       List<MoeDispatch> dispatches = new ArrayList<>();
       long allocatedBefore = HeapAllocations.total();
       long start = System.nanoTime();
       ForwardPass pass = step(chunks, dispatches);
-      long elapsed = System.nanoTime() - start;
-      long allocatedAfter = HeapAllocations.total();
+      nanos[s] = System.nanoTime() - start;
+      allocated += Math.max(0, HeapAllocations.total() - allocatedBefore);
       next = greedy(pass, batch);
-      if (s >= 0) {
-        nanos[s] = elapsed;
-        probeNanos[s] = probe.pass();
-        StepTraffic.StepBytes read = traffic.of(dispatches);
-        bytes += read.total();
-        experts += read.distinctExpertsPerLayer();
-        allocated += Math.max(0, allocatedAfter - allocatedBefore);
-      }
+      probeNanos[s] = probe.pass();
+      StepTraffic.StepBytes read = traffic.of(dispatches);
+      bytes += read.total();
+      experts += read.distinctExpertsPerLayer();
     }
     int n = settings.steps();
     // the new token at position p attends to p + 1 positions; the timed steps' middle position
-    double positions = settings.promptTokens() + settings.warmupSteps() + n / 2.0 + 1;
-    return new DecodeMeasurement(batch, n, Medians.of(nanos), bytes / n, model.denseBytesPerStep(), experts / n,
+    double positions = settings.promptTokens() + warmup + n / 2.0 + 1;
+    return new DecodeMeasurement(batch, warmup, n, Medians.of(nanos), bytes / n, model.denseBytesPerStep(), experts / n,
         probe.of(probeNanos), flops.decodeStep(batch, positions), HeapAllocations.counted() ? allocated / (double) n : -1);
+  }
+
+  /** One single-token chunk per sequence: its token {@code next[b]}. */
+  private static List<SequenceChunk> nextTokens(LatentKvCache[] caches, int[] next) {
+    List<SequenceChunk> chunks = new ArrayList<>(caches.length);
+    for (int b = 0; b < caches.length; b++) {
+      chunks.add(new SequenceChunk(caches[b], new int[] {next[b]}, true));
+    }
+    return chunks;
   }
 
   /** One forward pass through the in-process shards, recording each MoE layer's dispatch. */

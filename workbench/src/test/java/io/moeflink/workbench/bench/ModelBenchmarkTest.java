@@ -115,7 +115,7 @@ class ModelBenchmarkTest {
 
   @Test
   void reportsEveryConfigurationWithItsBytesAndRatio() {
-    BenchSettings settings = new BenchSettings(new int[] {1, 3}, 4, 1, 2, new int[] {6, 9}, 2, 3, 1, 1 << 20, 2, 1);
+    BenchSettings settings = new BenchSettings(new int[] {1, 3}, 4, 1, 0, 2, new int[] {6, 9}, 2, 3, 1, 1 << 20, 2, 1);
 
     BenchReport report = new ModelBenchmark(model, "tiny").run(settings);
 
@@ -126,6 +126,7 @@ class ModelBenchmarkTest {
       assertThat(d.bytesPerStep())
           .isCloseTo(model.denseBytesPerStep() + d.expertsPerLayer() * SHAPE.moeLayers() * expertBytes(), within(1e-3));
       assertThat(d.ratio()).isPositive();
+      assertThat(d.warmupSteps()).as("no warm-up time asked: the steps asked").isEqualTo(1);
       assertThat(d.allocatedBytesPerStep()).as("a step allocates its activations; HotSpot counts them").isPositive();
     }
     assertThat(report.prefill()).extracting(p -> p.prompts() + "x" + p.tokensPerPrompt())
@@ -143,18 +144,35 @@ class ModelBenchmarkTest {
     JsonNode json = report.toJson();
     assertThat(json.get("read_bandwidth").get("bytes_per_second").asDouble()).isPositive();
     assertThat(json.get("decode").get(1).fieldNames()).toIterable().contains(
-        "batch", "tokens_per_second", "median_step_ns", "bytes_per_step", "experts_per_layer", "bytes_per_second",
+        "batch", "warmup_steps", "tokens_per_second", "median_step_ns", "bytes_per_step", "experts_per_layer", "bytes_per_second",
         "limit_bytes_per_second", "ratio", "flops_per_step", "fma_peak_fraction", "allocated_bytes_per_step");
     assertThat(json.get("fma_peak").get("flops_per_second").asDouble()).isPositive();
     assertThat(json.get("prefill").get(0).get("tokens_per_second").asDouble()).isPositive();
   }
 
   @Test
+  void warmsUpForTheTimeAskedWithinItsCap() {
+    ModelBenchmark bench = new ModelBenchmark(model, "tiny");
+    ReadBandwidthProbe probe = new ReadBandwidthProbe(ArrayReader.best(), kernels, 1 << 16);
+    BenchSettings forTime = new BenchSettings(new int[] {1}, 4, 2, 300_000_000L, 1, new int[0], 0, 1, 1, 1 << 16, 1, 1);
+    BenchSettings forever = new BenchSettings(new int[] {1}, 4, 2, Long.MAX_VALUE, 1, new int[0], 0, 1, 1, 1 << 16, 1, 1);
+
+    long start = System.nanoTime();
+    DecodeMeasurement timed = bench.decode(1, forTime, probe);
+    long elapsed = System.nanoTime() - start;
+    DecodeMeasurement capped = bench.decode(1, forever, probe);
+
+    assertThat(elapsed).as("the warm-up ran for the time asked").isGreaterThanOrEqualTo(300_000_000L);
+    assertThat(timed.warmupSteps()).isBetween(2, 2 + BenchSettings.MAX_EXTRA_WARMUP_STEPS);
+    assertThat(capped.warmupSteps()).isEqualTo(2 + BenchSettings.MAX_EXTRA_WARMUP_STEPS);
+  }
+
+  @Test
   void warnsOfADecodeThatAllocatesLikeUncompiledVectorCode() {
     BandwidthMeasurement bandwidth = new BandwidthMeasurement(1 << 20, 2, 3, 50_000, 2e10, 0);
     FmaMeasurement fma = new FmaMeasurement(1e11, 2, "512-bit vectors", 0);
-    DecodeMeasurement compiled = new DecodeMeasurement(16, 10, 80_000_000, 1e9, 100_000_000, 40, bandwidth, 1e9, 16 * 1.1e6);
-    DecodeMeasurement boxing = new DecodeMeasurement(1, 10, 30_000_000, 3e8, 100_000_000, 6, bandwidth, 1e8, 32e6);
+    DecodeMeasurement compiled = new DecodeMeasurement(16, 5, 10, 80_000_000, 1e9, 100_000_000, 40, bandwidth, 1e9, 16 * 1.1e6);
+    DecodeMeasurement boxing = new DecodeMeasurement(1, 5, 10, 30_000_000, 3e8, 100_000_000, 6, bandwidth, 1e8, 32e6);
 
     String table = new BenchReport("m", "vector", 2, bandwidth, fma, List.of(compiled, boxing), List.of()).table();
 
@@ -163,9 +181,9 @@ class ModelBenchmarkTest {
 
   @Test
   void rejectsSettingsThatMeasureNothing() {
-    assertThatThrownBy(() -> new BenchSettings(new int[] {0}, 4, 1, 2, new int[] {6}, 2, 3, 1, 1 << 20, 2, 1))
+    assertThatThrownBy(() -> new BenchSettings(new int[] {0}, 4, 1, 0, 2, new int[] {6}, 2, 3, 1, 1 << 20, 2, 1))
         .hasMessageContaining("decode batch is 0");
-    assertThatThrownBy(() -> new BenchSettings(new int[] {1}, 4, 1, 0, new int[] {6}, 2, 3, 1, 1 << 20, 2, 1))
+    assertThatThrownBy(() -> new BenchSettings(new int[] {1}, 4, 1, 0, 0, new int[] {6}, 2, 3, 1, 1 << 20, 2, 1))
         .hasMessageContaining("steps is 0");
   }
 }
