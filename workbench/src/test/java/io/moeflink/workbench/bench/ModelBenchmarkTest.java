@@ -162,8 +162,10 @@ class ModelBenchmarkTest {
     long elapsed = System.nanoTime() - start;
     DecodeMeasurement capped = bench.decode(1, forever, probe);
 
-    assertThat(elapsed).as("the warm-up ran for the time asked").isGreaterThanOrEqualTo(300_000_000L);
-    assertThat(timed.warmupSteps()).isBetween(2, 2 + BenchSettings.MAX_EXTRA_WARMUP_STEPS);
+    assertThat(timed.warmupSteps()).as("time adds steps").isBetween(3, 2 + BenchSettings.MAX_EXTRA_WARMUP_STEPS);
+    if (timed.warmupSteps() < 2 + BenchSettings.MAX_EXTRA_WARMUP_STEPS) {
+      assertThat(elapsed).as("short of the cap, the warm-up ran for the time asked").isGreaterThanOrEqualTo(300_000_000L);
+    }
     assertThat(capped.warmupSteps()).isEqualTo(2 + BenchSettings.MAX_EXTRA_WARMUP_STEPS);
   }
 
