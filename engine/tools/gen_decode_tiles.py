@@ -103,6 +103,35 @@ def gen(L, counts):
                     off = f"y0" + (f" + {t} * yStride" if t > 0 else "") + (f" + {v * L}" if v > 0 else "")
                     w(f"    a{t}{v}.intoArray(y, {off});")
             w("  }")
+    if L == 16:
+        w("")
+        w("  /**")
+        w("   * 1 token x 64 rows of BF16 weights: two blocks' runs {@code b} and {@code c} side by side (rows")
+        w("   * 0-31 and 32-63 of {@code y}), two streams of weights in flight and four chains instead of two.")
+        w("   */")
+        w("  static void bf16t1x64(short[] b, short[] c, int from, int to, float[] x, int x0, float[] y, int y0, boolean first) {")
+        w("    FloatVector a00, a01, a02, a03;")
+        w("    if (first) {")
+        for v in range(4):
+            w(f"      a0{v} = FloatVector.zero(F);")
+        w("    } else {")
+        for v in range(4):
+            w(f"      a0{v} = FloatVector.fromArray(F, y, y0" + (f" + {v * L}" if v else "") + ");")
+        w("    }")
+        w("    for (int k = from; k < to; k++) {")
+        w("      int at = k * 32;")
+        for v in range(4):
+            arr = "b" if v < 2 else "c"
+            src = "at + 16" if v % 2 else "at"
+            w(f"      FloatVector w{v} = ((IntVector) ShortVector.fromArray(S, {arr}, {src}).convertShape(VectorOperators.S2I, I, 0))")
+            w("          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();")
+        w("      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);")
+        for v in range(4):
+            w(f"      a0{v} = v0.fma(w{v}, a0{v});")
+        w("    }")
+        for v in range(4):
+            w(f"    a0{v}.intoArray(y, y0" + (f" + {v * L}" if v else "") + ");")
+        w("  }")
     w("}")
     return "\n".join(out) + "\n"
 d = "engine/src/main/java/io/moeflink/engine/kernel/"

@@ -1125,4 +1125,43 @@ final class DecodeTiles16 {
     a70.intoArray(y, y0 + 7 * yStride);
     a71.intoArray(y, y0 + 7 * yStride + 16);
   }
+
+  /**
+   * 1 token x 64 rows of BF16 weights: two blocks' runs {@code b} and {@code c} side by side (rows
+   * 0-31 and 32-63 of {@code y}), two streams of weights in flight and four chains instead of two.
+   */
+  static void bf16t1x64(short[] b, short[] c, int from, int to, float[] x, int x0, float[] y, int y0, boolean first) {
+    FloatVector a00, a01, a02, a03;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a02 = FloatVector.zero(F);
+      a03 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a02 = FloatVector.fromArray(F, y, y0 + 32);
+      a03 = FloatVector.fromArray(F, y, y0 + 48);
+    }
+    for (int k = from; k < to; k++) {
+      int at = k * 32;
+      FloatVector w0 = ((IntVector) ShortVector.fromArray(S, b, at).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector w1 = ((IntVector) ShortVector.fromArray(S, b, at + 16).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector w2 = ((IntVector) ShortVector.fromArray(S, c, at).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector w3 = ((IntVector) ShortVector.fromArray(S, c, at + 16).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a02 = v0.fma(w2, a02);
+      a03 = v0.fma(w3, a03);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a02.intoArray(y, y0 + 32);
+    a03.intoArray(y, y0 + 48);
+  }
 }

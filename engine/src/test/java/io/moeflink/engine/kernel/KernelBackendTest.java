@@ -27,6 +27,7 @@ class KernelBackendTest {
         Arguments.of(t, 96, 384, 12), // widened in registers: a group of eight, then four
         Arguments.of(t, 64, 1024, 16),
         Arguments.of(t, 70, 260, 17), // one past the in-register widening: staged F32
+        Arguments.of(t, 544, 300, 1), // one token on pairs of blocks and a single, runs of 128, 128 and 44
         Arguments.of(t, 544, 300, 23))); // 17 blocks: pairs and a single; five tokens at a time, three left
   }
 
