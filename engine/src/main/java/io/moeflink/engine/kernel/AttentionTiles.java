@@ -3,35 +3,69 @@ package io.moeflink.engine.kernel;
 import static io.moeflink.engine.kernel.Lanes.F;
 import static io.moeflink.engine.kernel.Lanes.L;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * MLA's absorbed attention for one token row and up to four of its heads at a time, in the order
- * of {@link CpuBackend#latentAttention}: each score one two-segment {@link Dot16} (the latent, then
- * the rotary key), the softmax in position order, each output a fused multiply-add chain over the
- * positions. The heads of a row share every cached position's loads, so the cache is read once
- * per four heads, and the scores of four heads and two positions run as eight independent chains
- * (one chain alone waits on its FMA latency); the bits are the scalar loop's.
+ * MLA's absorbed attention for one token row and some or all of its heads, in the order of {@link
+ * CpuBackend#latentAttention}: each score one two-segment {@link Dot16} (the latent, then the
+ * rotary key), the softmax in position order, each output a fused multiply-add chain over the
+ * positions. Four heads share every cached position's loads, the scores of four heads and two
+ * positions run as eight independent chains (one chain alone waits on its FMA latency), and the
+ * cache goes through in blocks of positions that every group of four heads reads while they are
+ * in L1; the bits are the scalar loop's.
  */
 final class AttentionTiles {
   private static final int HEADS = 4;
+  /** Positions whose cached latents and rotary keys (36 KB at rank 256) every head group reads in turn. */
+  private static final int POSITIONS = 32;
+  /** Positions whose latents (32 KB at rank 256) the weighted sum keeps in L1 for all heads. */
+  private static final int SUM_POSITIONS = 32;
   private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[HEADS][0]);
 
   private AttentionTiles() {}
 
   /**
    * Heads {@code [h0, h0 + n)} of row {@code i}: scores over positions {@code 0 .. length - 1},
-   * softmax, weighted sum of the latents into {@code out}.
+   * softmax, weighted sum of the latents into {@code out}. The positions go in blocks of {@link
+   * #POSITIONS}, each block read by every group of four heads while it is in the cache: a long
+   * prompt's cache (4 MB a row at 4096 positions) read once per group ran at L3 speed.
    */
   static void heads(
       float[] qLatent, float[] q, HeadLayout ropeAt, int heads, int rank, int ropeDim,
       float scale, float[] latents, float[] ropeKeys, int length, int i, int h0, int n, float[] out) {
-    float[][] scores = SCORES.get();
-    for (int j = 0; j < n; j++) {
-      if (scores[j].length < length) {
-        scores[j] = new float[Math.max(length, 2 * scores[j].length)];
+    float[][] scores = scores(n, length);
+    for (int t0 = 0; t0 < length; t0 += POSITIONS) {
+      int t1 = Math.min(length, t0 + POSITIONS);
+      for (int g = 0; g < n; g += HEADS) {
+        scores(qLatent, q, ropeAt, heads, rank, ropeDim, scale, latents, ropeKeys, length, t0, t1, i, h0 + g,
+            Math.min(HEADS, n - g), scores, g);
       }
     }
+    for (int j = 0; j < n; j++) {
+      softmax(scores[j], length);
+    }
+    weightedSum(scores, n, latents, rank, length, out, (i * heads + h0) * rank);
+  }
+
+  private static float[][] scores(int n, int length) {
+    float[][] scores = SCORES.get();
+    if (scores.length < n) {
+      scores = Arrays.copyOf(scores, n);
+      SCORES.set(scores);
+    }
+    for (int j = 0; j < n; j++) {
+      if (scores[j] == null || scores[j].length < length) {
+        scores[j] = new float[Math.max(length, scores[j] == null ? 0 : 2 * scores[j].length)];
+      }
+    }
+    return scores;
+  }
+
+  /** Scores of heads {@code [h0, h0 + n)}, {@code n <= 4}, at positions {@code [t0, t1)} into {@code scores[s + j]}. */
+  private static void scores(
+      float[] qLatent, float[] q, HeadLayout ropeAt, int heads, int rank, int ropeDim, float scale, float[] latents,
+      float[] ropeKeys, int length, int t0, int t1, int i, int h0, int n, float[][] scores, int s) {
     int[] ql = new int[HEADS]; // each head's query latent, then its rotary query
     int[] qr = new int[HEADS];
     for (int j = 0; j < HEADS; j++) {
@@ -42,57 +76,119 @@ final class AttentionTiles {
     float[] dots = new float[2 * HEADS]; // (head, position)
     float[] tmp = new float[128]; // Dot16's chains between its two segments
     int step = L == 16 ? 2 : 1;
-    for (int t = 0; t < length; t += step) {
-      int t1 = Math.min(t + 1, length - 1); // past the end: the last position again, dropped
+    for (int t = t0; t < t1; t += step) {
+      int next = Math.min(t + 1, length - 1); // past the end: the last position again, dropped
       if (step == 2) {
-        Dot16.tile16(qLatent, ql, latents, t * rank, t1 * rank, rank, q, qr, ropeKeys, t * ropeDim, t1 * ropeDim,
-            ropeDim, dots, tmp);
+        Dot16.tile16(qLatent, ql, latents, t * rank, next * rank, rank, q, qr, ropeKeys, t * ropeDim,
+            next * ropeDim, ropeDim, dots, tmp);
       } else {
         Dot16.tile8(qLatent, ql, latents, t * rank, rank, q, qr, ropeKeys, t * ropeDim, ropeDim, dots, tmp);
       }
       for (int j = 0; j < n; j++) {
-        scores[j][t] = dots[2 * j] * scale;
-        if (step == 2 && t + 1 < length) {
-          scores[j][t + 1] = dots[2 * j + 1] * scale;
+        scores[s + j][t] = dots[2 * j] * scale;
+        if (step == 2 && t + 1 < t1) {
+          scores[s + j][t + 1] = dots[2 * j + 1] * scale;
         }
       }
     }
-    for (int j = 0; j < n; j++) {
-      float[] s = scores[j];
-      float max = Float.NEGATIVE_INFINITY;
-      for (int t = 0; t < length; t++) {
-        max = Math.max(max, s[t]);
-      }
-      float sum = 0f;
-      for (int t = 0; t < length; t++) {
-        s[t] = (float) Math.exp(s[t] - max);
-        sum += s[t];
-      }
-      for (int t = 0; t < length; t++) {
-        s[t] = s[t] / sum;
-      }
+  }
+
+  private static void softmax(float[] s, int length) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int t = 0; t < length; t++) {
+      max = Math.max(max, s[t]);
     }
-    weightedSum(scores, n, latents, rank, length, out, (i * heads + h0) * rank);
+    float sum = 0f;
+    for (int t = 0; t < length; t++) {
+      s[t] = (float) Math.exp(s[t] - max);
+      sum += s[t];
+    }
+    for (int t = 0; t < length; t++) {
+      s[t] = s[t] / sum;
+    }
   }
 
   /**
    * {@code out[j][c] = sum_t p[j][t] * latents[t][c]} for heads {@code j < n} (rows {@code rank}
-   * apart from {@code o}), each element a chain of fused multiply-adds over {@code t} in order;
-   * the heads share each position's latent loads.
+   * apart from {@code o}), each element a chain of fused multiply-adds over {@code t} in order.
+   * Positions go in blocks of {@link #SUM_POSITIONS}; each block's latents stay in L1 while every
+   * group of four heads and every two vectors of columns (eight chains) reads them, each chain's
+   * value kept in {@code out} between blocks. Four heads per pass over a long cache left the sum
+   * waiting on L3 (53 GFLOP/s a thread at 2048 positions).
    */
   private static void weightedSum(
       float[][] p, int n, float[] latents, int rank, int length, float[] out, int o) {
-    int lanes = L;
-    int c = 0;
-    for (; c + lanes <= rank; c += lanes) {
+    int paired = rank / (2 * L) * (2 * L);
+    for (int t0 = 0; t0 < length; t0 += SUM_POSITIONS) {
+      int t1 = Math.min(length, t0 + SUM_POSITIONS);
+      for (int g = 0; g < n; g += HEADS) {
+        int m = Math.min(HEADS, n - g);
+        float[] p0 = p[g];
+        float[] p1 = m > 1 ? p[g + 1] : p0; // a missing head repeats the first; its sums are dropped
+        float[] p2 = m > 2 ? p[g + 2] : p0;
+        float[] p3 = m > 3 ? p[g + 3] : p0;
+        for (int c = 0; c < paired; c += 2 * L) {
+          sumBlock(p0, p1, p2, p3, m, latents, rank, t0, t1, c, out, o + g * rank);
+        }
+      }
+    }
+    for (int g = 0; g < n; g += HEADS) {
+      remainingColumns(p, g, Math.min(HEADS, n - g), latents, rank, length, paired, out, o + g * rank);
+    }
+  }
+
+  /** Two vectors of columns from {@code c} of four heads, positions {@code [t0, t1)}. */
+  private static void sumBlock(float[] p0, float[] p1, float[] p2, float[] p3, int n, float[] latents, int rank,
+      int t0, int t1, int c, float[] out, int o) {
+    boolean first = t0 == 0;
+    FloatVector a0 = partial(first, true, out, o + c);
+    FloatVector a1 = partial(first, n > 1, out, o + rank + c);
+    FloatVector a2 = partial(first, n > 2, out, o + 2 * rank + c);
+    FloatVector a3 = partial(first, n > 3, out, o + 3 * rank + c);
+    FloatVector b0 = partial(first, true, out, o + c + L);
+    FloatVector b1 = partial(first, n > 1, out, o + rank + c + L);
+    FloatVector b2 = partial(first, n > 2, out, o + 2 * rank + c + L);
+    FloatVector b3 = partial(first, n > 3, out, o + 3 * rank + c + L);
+    for (int t = t0; t < t1; t++) {
+      FloatVector u = FloatVector.fromArray(F, latents, t * rank + c);
+      FloatVector v = FloatVector.fromArray(F, latents, t * rank + c + L);
+      FloatVector w0 = FloatVector.broadcast(F, p0[t]);
+      FloatVector w1 = FloatVector.broadcast(F, p1[t]);
+      FloatVector w2 = FloatVector.broadcast(F, p2[t]);
+      FloatVector w3 = FloatVector.broadcast(F, p3[t]);
+      a0 = u.fma(w0, a0);
+      a1 = u.fma(w1, a1);
+      a2 = u.fma(w2, a2);
+      a3 = u.fma(w3, a3);
+      b0 = v.fma(w0, b0);
+      b1 = v.fma(w1, b1);
+      b2 = v.fma(w2, b2);
+      b3 = v.fma(w3, b3);
+    }
+    store(a0, b0, out, o + c);
+    if (n > 1) {
+      store(a1, b1, out, o + rank + c);
+    }
+    if (n > 2) {
+      store(a2, b2, out, o + 2 * rank + c);
+    }
+    if (n > 3) {
+      store(a3, b3, out, o + 3 * rank + c);
+    }
+  }
+
+  /** Columns {@code [c, rank)} of heads {@code [g, g + n)}, {@code n <= 4}: a vector, then one at a time. */
+  private static void remainingColumns(
+      float[][] p, int g, int n, float[] latents, int rank, int length, int c, float[] out, int o) {
+    float[] p0 = p[g];
+    float[] p1 = n > 1 ? p[g + 1] : p0;
+    float[] p2 = n > 2 ? p[g + 2] : p0;
+    float[] p3 = n > 3 ? p[g + 3] : p0;
+    for (; c + L <= rank; c += L) {
       FloatVector a0 = FloatVector.zero(F);
       FloatVector a1 = a0;
       FloatVector a2 = a0;
       FloatVector a3 = a0;
-      float[] p0 = p[0];
-      float[] p1 = n > 1 ? p[1] : p0;
-      float[] p2 = n > 2 ? p[2] : p0;
-      float[] p3 = n > 3 ? p[3] : p0;
       for (int t = 0; t < length; t++) {
         FloatVector v = FloatVector.fromArray(F, latents, t * rank + c);
         a0 = v.fma(FloatVector.broadcast(F, p0[t]), a0);
@@ -116,10 +212,20 @@ final class AttentionTiles {
       for (int j = 0; j < n; j++) {
         float acc = 0f;
         for (int t = 0; t < length; t++) {
-          acc = Math.fma(p[j][t], latents[t * rank + c], acc);
+          acc = Math.fma(p[g + j][t], latents[t * rank + c], acc);
         }
         out[o + j * rank + c] = acc;
       }
     }
+  }
+
+  /** A chain's value so far: zero at the first block of positions, else as stored (exactly). */
+  private static FloatVector partial(boolean first, boolean present, float[] out, int at) {
+    return first || !present ? FloatVector.zero(F) : FloatVector.fromArray(F, out, at);
+  }
+
+  private static void store(FloatVector lo, FloatVector hi, float[] out, int at) {
+    lo.intoArray(out, at);
+    hi.intoArray(out, at + L);
   }
 }

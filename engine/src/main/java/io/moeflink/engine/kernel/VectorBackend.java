@@ -63,12 +63,15 @@ public final class VectorBackend extends CpuBackend {
     float[] ql = HostActivations.of(queryLatent);
     float[] q = HostActivations.of(query);
     float[] o = HostActivations.of(out);
-    int tiles = (heads + 3) / 4;
+    // a job per row and every head once there are rows for every thread (the heads share the
+    // cache's reads), else per four heads of a row
+    int group = cache.rows() >= 2 * pool().threads() ? heads : 4;
+    int tiles = (heads + group - 1) / group;
     pool().parallelFor(cache.rows() * tiles, job -> {
       int i = job / tiles;
-      int h0 = (job % tiles) * 4;
+      int h0 = (job % tiles) * group;
       AttentionTiles.heads(ql, q, queryRope, heads, rank, ropeDim, scale, HostActivations.of(cache.latents()[i]),
-          HostActivations.of(cache.ropeKeys()[i]), cache.positions()[i] + 1, i, h0, Math.min(4, heads - h0), o);
+          HostActivations.of(cache.ropeKeys()[i]), cache.positions()[i] + 1, i, h0, Math.min(group, heads - h0), o);
     });
   }
 

@@ -113,14 +113,18 @@ class KernelBackendTest {
     }
   }
 
-  /** The tiled attention (four heads of a row at a time) computes the scalar loop's bits, long contexts included. */
-  @Test
-  void latentAttentionIsTheScalarBits() {
+  /**
+   * The tiled attention computes the scalar loop's bits, long contexts included (blocks of
+   * positions), both when a job is four heads of a row (three rows on two threads) and when it is
+   * a row's every head (five rows).
+   */
+  @ParameterizedTest
+  @MethodSource("attentionRows")
+  void latentAttentionIsTheScalarBits(int[] positions) {
     Random random = new Random(13);
     int heads = 5; // a tile of four and one of one
     int rank = 48; // not a multiple of 32: the weighted sum's remaining columns
     int dr = 8;
-    int[] positions = {299, 300, 0};
     float[] history = RandomWeights.activations(301 * (rank + dr), random);
     float[] ql = RandomWeights.activations(positions.length * heads * rank, random);
     float[] q = RandomWeights.activations(positions.length * heads * (16 + dr), random);
@@ -131,8 +135,11 @@ class KernelBackendTest {
       try (k) {
         Activations latentA = k.upload(java.util.Arrays.copyOf(history, 301 * rank));
         Activations ropeA = k.upload(java.util.Arrays.copyOfRange(history, 301 * rank, 301 * (rank + dr)));
-        CacheRows cache = new CacheRows(new Activations[] {latentA, latentA, latentA},
-            new Activations[] {ropeA, ropeA, ropeA}, positions);
+        Activations[] latents = new Activations[positions.length];
+        Activations[] ropeKeys = new Activations[positions.length];
+        java.util.Arrays.fill(latents, latentA);
+        java.util.Arrays.fill(ropeKeys, ropeA);
+        CacheRows cache = new CacheRows(latents, ropeKeys, positions);
         Activations out = k.allocate(positions.length * heads * rank);
         k.latentAttention(k.upload(ql.clone()), k.upload(q.clone()), ropeAt, heads, rank, dr, 0.2f, cache, out);
         results[b++] = k.toHost(out, positions.length * heads * rank).clone();
@@ -142,6 +149,10 @@ class KernelBackendTest {
       assertThat(Float.floatToRawIntBits(results[1][i])).as("attention output %d", i)
           .isEqualTo(Float.floatToRawIntBits(results[0][i]));
     }
+  }
+
+  static Stream<int[]> attentionRows() {
+    return Stream.of(new int[] {299, 300, 0}, new int[] {299, 300, 0, 31, 64});
   }
 
   /** Row counts whose per-thread chunks are and are not multiples of the kernels' row tiles. */
