@@ -35,11 +35,24 @@ final class AttentionTiles {
       float[] qLatent, float[] q, HeadLayout ropeAt, int heads, int rank, int ropeDim,
       float scale, float[] latents, float[] ropeKeys, int length, int i, int h0, int n, float[] out) {
     float[][] scores = scores(n, length);
+    int groups = (n + HEADS - 1) / HEADS;
+    int[][] ql = new int[groups][HEADS]; // each head's query latent, then its rotary query
+    int[][] qr = new int[groups][HEADS];
+    for (int g = 0; g < groups; g++) {
+      int m = Math.min(HEADS, n - g * HEADS);
+      for (int j = 0; j < HEADS; j++) {
+        int h = h0 + g * HEADS + Math.min(j, m - 1); // a missing head repeats the last; its scores are dropped
+        ql[g][j] = (i * heads + h) * rank;
+        qr[g][j] = ropeAt.at(i, h, 0);
+      }
+    }
+    float[] dots = new float[2 * HEADS]; // (head, position)
+    float[] tmp = new float[128]; // Dot16's chains between its two segments
     for (int t0 = 0; t0 < length; t0 += POSITIONS) {
       int t1 = Math.min(length, t0 + POSITIONS);
-      for (int g = 0; g < n; g += HEADS) {
-        scores(qLatent, q, ropeAt, heads, rank, ropeDim, scale, latents, ropeKeys, length, t0, t1, i, h0 + g,
-            Math.min(HEADS, n - g), scores, g);
+      for (int g = 0; g < groups; g++) {
+        scores(qLatent, ql[g], latents, rank, q, qr[g], ropeKeys, ropeDim, scale, length, t0, t1,
+            Math.min(HEADS, n - g * HEADS), dots, tmp, scores, g * HEADS);
       }
     }
     for (int j = 0; j < n; j++) {
@@ -62,19 +75,13 @@ final class AttentionTiles {
     return scores;
   }
 
-  /** Scores of heads {@code [h0, h0 + n)}, {@code n <= 4}, at positions {@code [t0, t1)} into {@code scores[s + j]}. */
+  /**
+   * Scores of four heads (query offsets {@code ql}, {@code qr}; the first {@code n} kept) at
+   * positions {@code [t0, t1)} into {@code scores[s + j]}.
+   */
   private static void scores(
-      float[] qLatent, float[] q, HeadLayout ropeAt, int heads, int rank, int ropeDim, float scale, float[] latents,
-      float[] ropeKeys, int length, int t0, int t1, int i, int h0, int n, float[][] scores, int s) {
-    int[] ql = new int[HEADS]; // each head's query latent, then its rotary query
-    int[] qr = new int[HEADS];
-    for (int j = 0; j < HEADS; j++) {
-      int h = h0 + Math.min(j, n - 1); // a missing head repeats the last; its scores are dropped
-      ql[j] = (i * heads + h) * rank;
-      qr[j] = ropeAt.at(i, h, 0);
-    }
-    float[] dots = new float[2 * HEADS]; // (head, position)
-    float[] tmp = new float[128]; // Dot16's chains between its two segments
+      float[] qLatent, int[] ql, float[] latents, int rank, float[] q, int[] qr, float[] ropeKeys, int ropeDim,
+      float scale, int length, int t0, int t1, int n, float[] dots, float[] tmp, float[][] scores, int s) {
     int step = L == 16 ? 2 : 1;
     for (int t = t0; t < t1; t += step) {
       int next = Math.min(t + 1, length - 1); // past the end: the last position again, dropped
