@@ -1,6 +1,19 @@
 # Writes engine/src/main/java/io/moeflink/engine/kernel/DecodeTiles{16,8}.java: the fused widen +
 # FMA register tiles for 1..T tokens, BF16, FP8, INT8 and INT4. Run from the repository root: python3 engine/tools/gen_decode_tiles.py
 import sys
+
+
+def y_at(L, t, v):
+    """Where token t's output vector v starts in y."""
+    return "y0" + (f" + {t} * yStride" if t > 0 else "") + (f" + {v * L}" if v > 0 else "")
+
+
+def bf16_weights(v, arr, src):
+    """Two lines widening BF16 run {arr} at {src} into weight vector w{v}."""
+    return [f"      FloatVector w{v} = ((IntVector) ShortVector.fromArray(S, {arr}, {src}).convertShape(VectorOperators.S2I, I, 0))",
+            "          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();"]
+
+
 def gen(L, counts):
     V = 32 // L  # vectors per token row block
     cls = f"DecodeTiles{L}"
@@ -58,8 +71,7 @@ def gen(L, counts):
             w("    } else {")
             for t in range(T):
                 for v in range(V):
-                    off = f"y0" + (f" + {t} * yStride" if t > 0 else "") + (f" + {v * L}" if v > 0 else "")
-                    w(f"      a{t}{v} = FloatVector.fromArray(F, y, {off});")
+                    w(f"      a{t}{v} = FloatVector.fromArray(F, y, {y_at(L, t, v)});")
             w("    }")
             if enc != "bf16":
                 for v in range(V):
@@ -86,8 +98,7 @@ def gen(L, counts):
                     w(f"      FloatVector w{v} = ((FloatVector) ByteVector.fromArray(B, b, {src}).convertShape(VectorOperators.B2F, F, 0))")
                     w(f"          .sub(o{v}).mul(s{v});")
                 elif enc == "bf16":
-                    w(f"      FloatVector w{v} = ((IntVector) ShortVector.fromArray(S, b, {src}).convertShape(VectorOperators.S2I, I, 0))")
-                    w(f"          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();")
+                    out.extend(bf16_weights(v, "b", src))
                 else:
                     w(f"      FloatVector w{v} = ((IntVector) ByteVector.fromArray(B, b, {src}).convertShape(VectorOperators.B2I, I, 0))")
                     w(f"          .lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(s{v});")
@@ -100,8 +111,7 @@ def gen(L, counts):
             w("    }")
             for t in range(T):
                 for v in range(V):
-                    off = f"y0" + (f" + {t} * yStride" if t > 0 else "") + (f" + {v * L}" if v > 0 else "")
-                    w(f"    a{t}{v}.intoArray(y, {off});")
+                    w(f"    a{t}{v}.intoArray(y, {y_at(L, t, v)});")
             w("  }")
     if L == 16:
         w("")
@@ -116,21 +126,18 @@ def gen(L, counts):
             w(f"      a0{v} = FloatVector.zero(F);")
         w("    } else {")
         for v in range(4):
-            w(f"      a0{v} = FloatVector.fromArray(F, y, y0" + (f" + {v * L}" if v else "") + ");")
+            w(f"      a0{v} = FloatVector.fromArray(F, y, {y_at(L, 0, v)});")
         w("    }")
         w("    for (int k = from; k < to; k++) {")
         w("      int at = k * 32;")
         for v in range(4):
-            arr = "b" if v < 2 else "c"
-            src = "at + 16" if v % 2 else "at"
-            w(f"      FloatVector w{v} = ((IntVector) ShortVector.fromArray(S, {arr}, {src}).convertShape(VectorOperators.S2I, I, 0))")
-            w("          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();")
+            out.extend(bf16_weights(v, "b" if v < 2 else "c", "at + 16" if v % 2 else "at"))
         w("      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);")
         for v in range(4):
             w(f"      a0{v} = v0.fma(w{v}, a0{v});")
         w("    }")
         for v in range(4):
-            w(f"    a0{v}.intoArray(y, y0" + (f" + {v * L}" if v else "") + ");")
+            w(f"    a0{v}.intoArray(y, {y_at(L, 0, v)});")
         w("  }")
     w("}")
     return "\n".join(out) + "\n"

@@ -17,10 +17,11 @@ import jdk.incubator.vector.FloatVector;
  */
 final class AttentionTiles {
   private static final int HEADS = 4;
-  /** Positions whose cached latents and rotary keys (36 KB at rank 256) every head group reads in turn. */
+  /**
+   * Positions per block of the cache that every group of four heads reads in turn while it is in
+   * L1: 32 KB of latents at rank 256 (36 KB with the rotary keys).
+   */
   private static final int POSITIONS = 32;
-  /** Positions whose latents (32 KB at rank 256) the weighted sum keeps in L1 for all heads. */
-  private static final int SUM_POSITIONS = 32;
   private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[HEADS][0]);
 
   private AttentionTiles() {}
@@ -34,7 +35,7 @@ final class AttentionTiles {
   static void heads(
       float[] qLatent, float[] q, HeadLayout ropeAt, int heads, int rank, int ropeDim,
       float scale, float[] latents, float[] ropeKeys, int length, int i, int h0, int n, float[] out) {
-    float[][] scores = scores(n, length);
+    float[][] scores = scoreRows(n, length);
     int groups = (n + HEADS - 1) / HEADS;
     int[][] ql = new int[groups][HEADS]; // each head's query latent, then its rotary query
     int[][] qr = new int[groups][HEADS];
@@ -61,7 +62,8 @@ final class AttentionTiles {
     weightedSum(scores, n, latents, rank, length, out, (i * heads + h0) * rank);
   }
 
-  private static float[][] scores(int n, int length) {
+  /** This thread's score rows, at least {@code n} of at least {@code length} positions. */
+  private static float[][] scoreRows(int n, int length) {
     float[][] scores = SCORES.get();
     if (scores.length < n) {
       scores = Arrays.copyOf(scores, n);
@@ -118,7 +120,7 @@ final class AttentionTiles {
   /**
    * {@code out[j][c] = sum_t p[j][t] * latents[t][c]} for heads {@code j < n} (rows {@code rank}
    * apart from {@code o}), each element a chain of fused multiply-adds over {@code t} in order.
-   * Positions go in blocks of {@link #SUM_POSITIONS}; each block's latents stay in L1 while every
+   * Positions go in blocks of {@link #POSITIONS}; each block's latents stay in L1 while every
    * group of four heads and every two vectors of columns (eight chains) reads them, each chain's
    * value kept in {@code out} between blocks. Four heads per pass over a long cache left the sum
    * waiting on L3 (53 GFLOP/s a thread at 2048 positions).
@@ -126,16 +128,13 @@ final class AttentionTiles {
   private static void weightedSum(
       float[][] p, int n, float[] latents, int rank, int length, float[] out, int o) {
     int paired = rank / (2 * L) * (2 * L);
-    for (int t0 = 0; t0 < length; t0 += SUM_POSITIONS) {
-      int t1 = Math.min(length, t0 + SUM_POSITIONS);
+    for (int t0 = 0; t0 < length; t0 += POSITIONS) {
+      int t1 = Math.min(length, t0 + POSITIONS);
       for (int g = 0; g < n; g += HEADS) {
         int m = Math.min(HEADS, n - g);
-        float[] p0 = p[g];
-        float[] p1 = m > 1 ? p[g + 1] : p0; // a missing head repeats the first; its sums are dropped
-        float[] p2 = m > 2 ? p[g + 2] : p0;
-        float[] p3 = m > 3 ? p[g + 3] : p0;
         for (int c = 0; c < paired; c += 2 * L) {
-          sumBlock(p0, p1, p2, p3, m, latents, rank, t0, t1, c, out, o + g * rank);
+          sumBlock(member(p, g, m, 0), member(p, g, m, 1), member(p, g, m, 2), member(p, g, m, 3), m,
+              latents, rank, t0, t1, c, out, o + g * rank);
         }
       }
     }
@@ -187,10 +186,10 @@ final class AttentionTiles {
   /** Columns {@code [c, rank)} of heads {@code [g, g + n)}, {@code n <= 4}: a vector, then one at a time. */
   private static void remainingColumns(
       float[][] p, int g, int n, float[] latents, int rank, int length, int c, float[] out, int o) {
-    float[] p0 = p[g];
-    float[] p1 = n > 1 ? p[g + 1] : p0;
-    float[] p2 = n > 2 ? p[g + 2] : p0;
-    float[] p3 = n > 3 ? p[g + 3] : p0;
+    float[] p0 = member(p, g, n, 0);
+    float[] p1 = member(p, g, n, 1);
+    float[] p2 = member(p, g, n, 2);
+    float[] p3 = member(p, g, n, 3);
     for (; c + L <= rank; c += L) {
       FloatVector a0 = FloatVector.zero(F);
       FloatVector a1 = a0;
@@ -224,6 +223,11 @@ final class AttentionTiles {
         out[o + j * rank + c] = acc;
       }
     }
+  }
+
+  /** Head {@code j} of the group of {@code n} from {@code g}; a missing head repeats the first, its sums dropped. */
+  private static float[] member(float[][] p, int g, int n, int j) {
+    return p[g + (j < n ? j : 0)];
   }
 
   /** A chain's value so far: zero at the first block of positions, else as stored (exactly). */

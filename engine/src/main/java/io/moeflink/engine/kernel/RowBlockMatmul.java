@@ -193,7 +193,9 @@ final class RowBlockMatmul {
    * staged one from {@link #PAIR_TOKENS} tokens, or one BF16 token's.
    */
   static boolean pairs(WeightEncoding encoding, int tokens) {
-    return L == 16 && (tokens >= PAIR_TOKENS && !fuses(encoding, tokens) || tokens == 1 && encoding == WeightEncoding.BF16);
+    boolean staged = tokens >= PAIR_TOKENS && !fuses(encoding, tokens);
+    boolean oneBf16Token = tokens == 1 && encoding == WeightEncoding.BF16;
+    return L == 16 && (staged || oneBf16Token);
   }
 
   /**
