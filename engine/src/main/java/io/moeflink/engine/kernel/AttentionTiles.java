@@ -42,7 +42,7 @@ final class AttentionTiles {
     for (int g = 0; g < groups; g++) {
       int m = Math.min(HEADS, n - g * HEADS);
       for (int j = 0; j < HEADS; j++) {
-        int h = h0 + g * HEADS + Math.min(j, m - 1); // a missing head repeats the last; its scores are dropped
+        int h = h0 + g * HEADS + slot(j, m);
         ql[g][j] = (i * heads + h) * rank;
         qr[g][j] = ropeAt.at(i, h, 0);
       }
@@ -225,9 +225,14 @@ final class AttentionTiles {
     }
   }
 
-  /** Head {@code j} of the group of {@code n} from {@code g}; a missing head repeats the first, its sums dropped. */
+  /** Head {@code j} of the group of {@code n} from {@code g}, as {@link #slot} places it. */
   private static float[] member(float[][] p, int g, int n, int j) {
-    return p[g + (j < n ? j : 0)];
+    return p[g + slot(j, n)];
+  }
+
+  /** The head in lane {@code j} of a group of {@code n}: a missing head repeats the first, its results dropped. */
+  private static int slot(int j, int n) {
+    return j < n ? j : 0;
   }
 
   /** A chain's value so far: zero at the first block of positions, else as stored (exactly). */
