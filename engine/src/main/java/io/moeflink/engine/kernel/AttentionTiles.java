@@ -107,12 +107,19 @@ final class AttentionTiles {
     for (int t = 0; t < length; t++) {
       max = Math.max(max, s[t]);
     }
+    for (int t = 0; t < length; t++) {
+      s[t] -= max;
+    }
+    ExpLanes.expInPlace(s, 0, length);
     float sum = 0f;
     for (int t = 0; t < length; t++) {
-      s[t] = (float) Math.exp(s[t] - max);
-      sum += s[t];
+      sum += s[t]; // in order, as the scalar softmax adds
     }
-    for (int t = 0; t < length; t++) {
+    int t = 0;
+    for (; t + L <= length; t += L) {
+      FloatVector.fromArray(F, s, t).div(sum).intoArray(s, t);
+    }
+    for (; t < length; t++) {
       s[t] = s[t] / sum;
     }
   }

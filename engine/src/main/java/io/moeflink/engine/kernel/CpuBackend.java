@@ -155,12 +155,20 @@ abstract class CpuBackend implements KernelBackend {
   public void siluMultiply(Activations g, Activations u, int n) {
     float[] gs = HostActivations.of(g);
     float[] us = HostActivations.of(u);
-    inRanges(n, EXP_WORK, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        float z = gs[i];
-        gs[i] = z / (1f + (float) Math.exp(-z)) * us[i];
-      }
-    });
+    inRanges(n, EXP_WORK, (from, to) -> siluMultiply(gs, us, from, to));
+  }
+
+  /** {@code g[i] = silu(g[i]) * u[i]} over {@code [from, to)}. */
+  void siluMultiply(float[] g, float[] u, int from, int to) {
+    siluReference(g, u, from, to);
+  }
+
+  /** The reference expression, whose bits every form keeps. */
+  static void siluReference(float[] g, float[] u, int from, int to) {
+    for (int i = from; i < to; i++) {
+      float z = g[i];
+      g[i] = z / (1f + (float) Math.exp(-z)) * u[i];
+    }
   }
 
   @Override

@@ -51,6 +51,12 @@ public final class VectorBackend extends CpuBackend {
     });
   }
 
+  /** The reference's bits, the exponential in double lanes ({@link SiluTiles}). */
+  @Override
+  void siluMultiply(float[] g, float[] u, int from, int to) {
+    SiluTiles.siluMultiply(g, u, from, to);
+  }
+
   /** As {@link CpuBackend#latentAttention}, four heads of a row at a time ({@link AttentionTiles}). */
   @Override
   public void latentAttention(

@@ -1,0 +1,122 @@
+package io.moeflink.engine.kernel;
+
+import static io.moeflink.engine.kernel.Lanes.F;
+import static io.moeflink.engine.kernel.Lanes.L;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code (float) Math.exp(t)} in float lanes, the same bits. The exponential is computed in
+ * double lanes (a reduction by {@code ln 2} and a Taylor polynomial of degree 11, relative error
+ * under 2^-46: {@code |r|^12 / 12!} at {@code |r| = ln 2 / 2}) and rounded to float. The float it
+ * rounds to is {@code (float) Math.exp}'s whenever the double lies farther than 2^-40 (relative)
+ * from a float rounding midpoint: {@code Math.exp} is within one double ulp (2^-52) of the true
+ * value, so then both lie on the same side of the midpoint. A vector with a lane that close
+ * (about one in 2^12), or with an input whose e^t leaves the normal floats (|t| > 87, NaN), is
+ * computed by {@code Math.exp} itself. Every float was checked once against {@code Math.exp} on
+ * JDK 17 and 25.
+ *
+ * <p>Floats become doubles and back by their bits, in long lanes, not by the Vector API's
+ * conversions: on JDK 17, a float vector of another shape, or a conversion the kernels do not
+ * use, flowing through the API's shared methods left C2 without the constant vector classes it
+ * needs there, and the matmul tiles fell back to boxed vectors, twice as slow. The even lanes and
+ * then the odd go through one pass of the code, which keeps C2 under its node limit.
+ */
+final class ExpLanes {
+  /** Double lanes of the float vectors' shape: half as many. */
+  private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Long> J = LongVector.SPECIES_PREFERRED;
+  /** Whether this shape has the double lanes (AVX2 and AVX-512 have). */
+  private static final boolean SUPPORTED =
+      D.vectorBitSize() == F.vectorBitSize() && J.vectorBitSize() == F.vectorBitSize();
+
+  private static final float RANGE = 87f; // e^87 and e^-87 are normal floats
+  private static final double LOG2_E = 1.4426950408889634;
+  private static final double LN2_HI = 0.6931471803691238; // 32 significant bits: n * LN2_HI is exact
+  private static final double LN2_LO = 1.9082149292705877e-10;
+  private static final double ROUNDER = 0x1.8p52; // adding it rounds to an integer, in the low bits
+  private static final long LOW = 0xFFFFFFFFL;
+  private static final long REBIAS = 1023 - 127; // double exponent bias minus float's
+  private static final long MIDPOINT = 1L << 28; // the 29 bits a double -> float rounding drops, at half
+  private static final int WINDOW = 13;
+  private static final long NEAR = 1L << (WINDOW - 1); // 2^12 double ulps: 2^-40 relative
+  private static final long NAN = Float.floatToRawIntBits(Float.NaN);
+  private static final double[] TAYLOR = new double[12]; // 1 / k!, degree 11
+
+  static {
+    double f = 1;
+    for (int k = 0; k < TAYLOR.length; k++) {
+      f = k == 0 ? 1 : f * k;
+      TAYLOR[k] = 1 / f;
+    }
+  }
+
+  private ExpLanes() {}
+
+  /** {@code a[i] = (float) Math.exp(a[i])} for {@code i} in {@code [from, to)}. */
+  static void expInPlace(float[] a, int from, int to) {
+    int i = from;
+    for (; i + L <= to && SUPPORTED; i += L) {
+      if (!vector(a, i)) {
+        scalar(a, i, i + L);
+      }
+    }
+    scalar(a, i, to);
+  }
+
+  /**
+   * One vector of {@code a} from {@code i} in place, or false (and {@code a} untouched) where a
+   * lane needs {@code Math.exp}. The whole computation is this one method on purpose: C2 boxes a
+   * vector that crosses a call it did not inline, and a helper it happened to compile on its own
+   * first is "already compiled into a big method" and no longer inlined. Arrays cross the call.
+   */
+  private static boolean vector(float[] a, int i) {
+    FloatVector t = FloatVector.fromArray(F, a, i);
+    if (!t.abs().compare(VectorOperators.LE, RANGE).allTrue()) {
+      return false;
+    }
+    LongVector pairs = t.viewAsIntegralLanes().reinterpretAsLongs(); // each float's bits in the low half of a long
+    LongVector rounded = LongVector.zero(J);
+    for (int shift = 0; shift <= 32; shift += 32) { // the even lanes, then the odd
+      LongVector bits = pairs.lanewise(VectorOperators.LSHR, shift).and(LOW);
+      // the float as a double, exactly (a subnormal as about 2^-127, whose e^t is 1 either way)
+      LongVector sign = bits.and(0x80000000L).lanewise(VectorOperators.LSHL, 32);
+      LongVector magnitude = bits.and(0x7FFFFFFFL).lanewise(VectorOperators.LSHL, 29).add(REBIAS << 52);
+      DoubleVector x = sign.or(magnitude).viewAsFloatingLanes();
+      // x = n ln 2 + r, |r| <= ln 2 / 2 (n * LN2_HI and x minus it are exact)
+      DoubleVector shifted = x.mul(LOG2_E).add(ROUNDER);
+      DoubleVector n = shifted.sub(ROUNDER);
+      DoubleVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+      DoubleVector p = DoubleVector.broadcast(D, TAYLOR[TAYLOR.length - 1]);
+      for (int k = TAYLOR.length - 2; k >= 0; k--) {
+        p = p.fma(r, DoubleVector.broadcast(D, TAYLOR[k]));
+      }
+      // times 2^n, n into the exponent bits (p is within [0.7, 1.5], e^x a normal double)
+      LongVector exponent = shifted.viewAsIntegralLanes().sub(Double.doubleToRawLongBits(ROUNDER))
+          .lanewise(VectorOperators.LSHL, 52);
+      LongVector e = p.viewAsIntegralLanes().add(exponent);
+      // dropped bits in [MIDPOINT - NEAR, MIDPOINT + NEAR) shift to 0: then all ones, NaN's bits kept
+      LongVector near = e.and(2 * MIDPOINT - 1).sub(MIDPOINT - NEAR).lanewise(VectorOperators.LSHR, WINDOW)
+          .sub(1).lanewise(VectorOperators.ASHR, 63).and(NAN);
+      LongVector f = e.add(MIDPOINT).lanewise(VectorOperators.LSHR, 29).sub(REBIAS << 23).or(near);
+      rounded = rounded.or(f.lanewise(VectorOperators.LSHL, shift));
+    }
+    // back by ints: on JDK 17 long -> float was not intrinsic
+    FloatVector result = rounded.reinterpretAsInts().reinterpretAsFloats();
+    if (result.compare(VectorOperators.NE, result).anyTrue()) { // a lane near a midpoint
+      return false;
+    }
+    result.intoArray(a, i);
+    return true;
+  }
+
+  private static void scalar(float[] a, int from, int to) {
+    for (int i = from; i < to; i++) {
+      a[i] = (float) Math.exp(a[i]);
+    }
+  }
+}
