@@ -63,7 +63,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private EmbeddedKafka(Builder builder) {
     this.dataDirectory = builder.dataDirectory;
     this.port = builder.port != 0 ? builder.port : freePort();
-    this.controllerPort = builder.controllerPort != 0 ? builder.controllerPort : freePort();
+    this.controllerPort = builder.controllerPort != 0 ? builder.controllerPort : freePortOtherThan(port);
     this.overrides = Map.copyOf(builder.overrides);
   }
 
@@ -207,6 +207,15 @@ public final class EmbeddedKafka implements AutoCloseable {
           "Formatting Kafka storage in " + dataDirectory + " failed (exit " + exit + "): "
               + output.toString(StandardCharsets.UTF_8));
     }
+  }
+
+  /** A free port unlike {@code taken}: the OS may hand out a just-closed port again. */
+  private static int freePortOtherThan(int taken) {
+    int port = freePort();
+    while (port == taken) {
+      port = freePort();
+    }
+    return port;
   }
 
   private static int freePort() {
