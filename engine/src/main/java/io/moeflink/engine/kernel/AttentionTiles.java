@@ -115,12 +115,8 @@ final class AttentionTiles {
     for (int t = 0; t < length; t++) {
       sum += s[t]; // in order, as the scalar softmax adds
     }
-    int t = 0;
-    for (; t + L <= length; t += L) {
-      FloatVector.fromArray(F, s, t).div(sum).intoArray(s, t);
-    }
-    for (; t < length; t++) {
-      s[t] = s[t] / sum;
+    for (int t = 0; t < length; t++) {
+      s[t] = s[t] / sum; // C2 vectorizes this loop itself
     }
   }
 
