@@ -24,7 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * conversions: on JDK 17, a float vector of another shape, or a conversion the kernels do not
  * use, flowing through the API's shared methods left C2 without the constant vector classes it
  * needs there, and the matmul tiles fell back to boxed vectors, twice as slow. The even lanes and
- * then the odd go through one pass of the code, which keeps C2 under its node limit.
+ * the odd go through the same straight-line code, one call each, which keeps C2 under its node
+ * limit.
  */
 final class ExpLanes {
   /** Double lanes of the float vectors' shape: half as many. */
@@ -45,24 +46,31 @@ final class ExpLanes {
   private static final int WINDOW = 13;
   private static final long NEAR = 1L << (WINDOW - 1); // 2^12 double ulps: 2^-40 relative
   private static final long NAN = Float.floatToRawIntBits(Float.NaN);
-  private static final double[] TAYLOR = new double[12]; // 1 / k!, degree 11
-
-  static {
-    double f = 1;
-    for (int k = 0; k < TAYLOR.length; k++) {
-      f = k == 0 ? 1 : f * k;
-      TAYLOR[k] = 1 / f;
-    }
-  }
+  // 1 / k!, the Taylor coefficients of degree 0 to 11 (the factorials are exact in double)
+  private static final double T0 = 1;
+  private static final double T1 = 1;
+  private static final double T2 = 1.0 / 2;
+  private static final double T3 = 1.0 / 6;
+  private static final double T4 = 1.0 / 24;
+  private static final double T5 = 1.0 / 120;
+  private static final double T6 = 1.0 / 720;
+  private static final double T7 = 1.0 / 5040;
+  private static final double T8 = 1.0 / 40320;
+  private static final double T9 = 1.0 / 362880;
+  private static final double T10 = 1.0 / 3628800;
+  private static final double T11 = 1.0 / 39916800;
 
   private ExpLanes() {}
 
   /** {@code a[i] = (float) Math.exp(a[i])} for {@code i} in {@code [from, to)}. */
   static void expInPlace(float[] a, int from, int to) {
     int i = from;
-    for (; i + L <= to && SUPPORTED; i += L) {
-      if (!vector(a, i)) {
-        scalar(a, i, i + L);
+    if (SUPPORTED && to - from >= L) {
+      long[] halves = new long[2 * J.length()];
+      for (; i + L <= to; i += L) {
+        if (!vector(a, i, halves)) {
+          scalar(a, i, i + L);
+        }
       }
     }
     scalar(a, i, to);
@@ -70,48 +78,66 @@ final class ExpLanes {
 
   /**
    * One vector of {@code a} from {@code i} in place, or false (and {@code a} untouched) where a
-   * lane needs {@code Math.exp}. The whole computation is this one method on purpose: C2 boxes a
-   * vector that crosses a call it did not inline, and a helper it happened to compile on its own
-   * first is "already compiled into a big method" and no longer inlined. Arrays cross the call.
+   * lane needs {@code Math.exp}. No vector crosses a call or goes round a loop, on purpose: C2 on
+   * JDK 17 boxes a vector that crosses a call it did not inline (a helper it happened to compile
+   * on its own first is "already compiled into a big method" and no longer inlined), and, now
+   * and then, one that a loop carries. Arrays cross the calls: {@code halves} holds the even
+   * lanes' floats and then the odd lanes'.
    */
-  private static boolean vector(float[] a, int i) {
+  private static boolean vector(float[] a, int i, long[] halves) {
     FloatVector t = FloatVector.fromArray(F, a, i);
     if (!t.abs().compare(VectorOperators.LE, RANGE).allTrue()) {
       return false;
     }
-    LongVector pairs = t.viewAsIntegralLanes().reinterpretAsLongs(); // each float's bits in the low half of a long
-    LongVector rounded = LongVector.zero(J);
-    for (int shift = 0; shift <= 32; shift += 32) { // the even lanes, then the odd
-      LongVector bits = pairs.lanewise(VectorOperators.LSHR, shift).and(LOW);
-      // the float as a double, exactly (a subnormal as about 2^-127, whose e^t is 1 either way)
-      LongVector sign = bits.and(0x80000000L).lanewise(VectorOperators.LSHL, 32);
-      LongVector magnitude = bits.and(0x7FFFFFFFL).lanewise(VectorOperators.LSHL, 29).add(REBIAS << 52);
-      DoubleVector x = sign.or(magnitude).viewAsFloatingLanes();
-      // x = n ln 2 + r, |r| <= ln 2 / 2 (n * LN2_HI and x minus it are exact)
-      DoubleVector shifted = x.mul(LOG2_E).add(ROUNDER);
-      DoubleVector n = shifted.sub(ROUNDER);
-      DoubleVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
-      DoubleVector p = DoubleVector.broadcast(D, TAYLOR[TAYLOR.length - 1]);
-      for (int k = TAYLOR.length - 2; k >= 0; k--) {
-        p = p.fma(r, DoubleVector.broadcast(D, TAYLOR[k]));
-      }
-      // times 2^n, n into the exponent bits (p is within [0.7, 1.5], e^x a normal double)
-      LongVector exponent = shifted.viewAsIntegralLanes().sub(Double.doubleToRawLongBits(ROUNDER))
-          .lanewise(VectorOperators.LSHL, 52);
-      LongVector e = p.viewAsIntegralLanes().add(exponent);
-      // dropped bits in [MIDPOINT - NEAR, MIDPOINT + NEAR) shift to 0: then all ones, NaN's bits kept
-      LongVector near = e.and(2 * MIDPOINT - 1).sub(MIDPOINT - NEAR).lanewise(VectorOperators.LSHR, WINDOW)
-          .sub(1).lanewise(VectorOperators.ASHR, 63).and(NAN);
-      LongVector f = e.add(MIDPOINT).lanewise(VectorOperators.LSHR, 29).sub(REBIAS << 23).or(near);
-      rounded = rounded.or(f.lanewise(VectorOperators.LSHL, shift));
-    }
+    half(a, i, 0, halves, 0);
+    half(a, i, 32, halves, J.length());
+    LongVector even = LongVector.fromArray(J, halves, 0);
+    LongVector odd = LongVector.fromArray(J, halves, J.length());
     // back by ints: on JDK 17 long -> float was not intrinsic
-    FloatVector result = rounded.reinterpretAsInts().reinterpretAsFloats();
+    FloatVector result = even.or(odd.lanewise(VectorOperators.LSHL, 32)).reinterpretAsInts().reinterpretAsFloats();
     if (result.compare(VectorOperators.NE, result).anyTrue()) { // a lane near a midpoint
       return false;
     }
     result.intoArray(a, i);
     return true;
+  }
+
+  /**
+   * The floats of the even lanes ({@code shift} 0) or the odd (32) of {@code a} from {@code i},
+   * exponentiated and rounded, into {@code out} from {@code at}: each in the low half of a long,
+   * all ones where it lies near a float rounding midpoint.
+   */
+  private static void half(float[] a, int i, int shift, long[] out, int at) {
+    LongVector pairs = FloatVector.fromArray(F, a, i).viewAsIntegralLanes().reinterpretAsLongs();
+    LongVector bits = pairs.lanewise(VectorOperators.LSHR, shift).and(LOW);
+    // the float as a double, exactly (a subnormal as about 2^-127, whose e^t is 1 either way)
+    LongVector sign = bits.and(0x80000000L).lanewise(VectorOperators.LSHL, 32);
+    LongVector magnitude = bits.and(0x7FFFFFFFL).lanewise(VectorOperators.LSHL, 29).add(REBIAS << 52);
+    DoubleVector x = sign.or(magnitude).viewAsFloatingLanes();
+    // x = n ln 2 + r, |r| <= ln 2 / 2 (n * LN2_HI and x minus it are exact)
+    DoubleVector shifted = x.mul(LOG2_E).add(ROUNDER);
+    DoubleVector n = shifted.sub(ROUNDER);
+    DoubleVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+    // Horner, written out: a loop would carry p
+    DoubleVector p = DoubleVector.broadcast(D, T11).fma(r, DoubleVector.broadcast(D, T10));
+    p = p.fma(r, DoubleVector.broadcast(D, T9));
+    p = p.fma(r, DoubleVector.broadcast(D, T8));
+    p = p.fma(r, DoubleVector.broadcast(D, T7));
+    p = p.fma(r, DoubleVector.broadcast(D, T6));
+    p = p.fma(r, DoubleVector.broadcast(D, T5));
+    p = p.fma(r, DoubleVector.broadcast(D, T4));
+    p = p.fma(r, DoubleVector.broadcast(D, T3));
+    p = p.fma(r, DoubleVector.broadcast(D, T2));
+    p = p.fma(r, DoubleVector.broadcast(D, T1));
+    p = p.fma(r, DoubleVector.broadcast(D, T0));
+    // times 2^n, n into the exponent bits (p is within [0.7, 1.5], e^x a normal double)
+    LongVector exponent = shifted.viewAsIntegralLanes().sub(Double.doubleToRawLongBits(ROUNDER))
+        .lanewise(VectorOperators.LSHL, 52);
+    LongVector e = p.viewAsIntegralLanes().add(exponent);
+    // dropped bits in [MIDPOINT - NEAR, MIDPOINT + NEAR) shift to 0: then all ones, NaN's bits kept
+    LongVector near = e.and(2 * MIDPOINT - 1).sub(MIDPOINT - NEAR).lanewise(VectorOperators.LSHR, WINDOW)
+        .sub(1).lanewise(VectorOperators.ASHR, 63).and(NAN);
+    e.add(MIDPOINT).lanewise(VectorOperators.LSHR, 29).sub(REBIAS << 23).or(near).intoArray(out, at);
   }
 
   private static void scalar(float[] a, int from, int to) {
