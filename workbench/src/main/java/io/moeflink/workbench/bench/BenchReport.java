@@ -14,7 +14,8 @@ import java.util.Locale;
  * @param model what was measured (directory and dtype), for the reader
  * @param backend the kernel backend's name
  * @param threads kernel threads (the bandwidth probe used as many)
- * @param fma the FMA throughput probe, the peak that the compute fractions divide by
+ * @param fma the FMA throughput probe before the measurements, the peak that the decode rows'
+ *     compute fractions divide by (each prefill row carries the probe's median between its passes)
  */
 public record BenchReport(
     String model,
@@ -48,22 +49,23 @@ public record BenchReport(
         bandwidth.threads()));
     sb.append(String.format(Locale.ROOT, "FMA peak: %.1f GFLOP/s (%s, %d threads)%n", fma.flopsPerSecond() / 1e9,
         fma.kind(), fma.threads()));
-    sb.append(String.format(Locale.ROOT, "%-15s %10s %10s %12s %9s %10s %10s %7s %8s %8s%n",
-        "config", "tokens/s", "step ms", "bytes/step", "experts", "GB/s", "GB/s limit", "ratio", "GFLOP/s", "FMA frac"));
+    sb.append(String.format(Locale.ROOT, "%-15s %10s %10s %12s %9s %10s %10s %7s %8s %9s %8s%n",
+        "config", "tokens/s", "step ms", "bytes/step", "experts", "GB/s", "GB/s limit", "ratio", "GFLOP/s", "FMA limit",
+        "FMA frac"));
     for (DecodeMeasurement d : decode) {
-      sb.append(String.format(Locale.ROOT, "%-15s %10.1f %10.2f %12.4g %9.1f %10.2f %10.2f %7.2f %8.1f %8.2f%n",
+      sb.append(String.format(Locale.ROOT, "%-15s %10.1f %10.2f %12.4g %9.1f %10.2f %10.2f %7.2f %8.1f %9.1f %8.2f%n",
           "decode b=" + d.batch(), d.tokensPerSecond(), d.medianStepNanos() / 1e6, d.bytesPerStep(),
           d.expertsPerLayer(), d.bytesPerSecond() / GB, d.limit().bytesPerSecond() / GB, d.ratio(),
-          d.flopsPerSecond() / 1e9, d.flopsPerSecond() / fma.flopsPerSecond()));
+          d.flopsPerSecond() / 1e9, fma.flopsPerSecond() / 1e9, d.flopsPerSecond() / fma.flopsPerSecond()));
     }
     if (!decode.isEmpty()) {
       sb.append(String.format(Locale.ROOT, "(decode timed after %s untimed warm-up steps)%n",
           String.join(", ", decode.stream().map(d -> "b=" + d.batch() + ": " + d.warmupSteps()).toList())));
     }
     for (PrefillMeasurement p : prefill) {
-      sb.append(String.format(Locale.ROOT, "%-15s %10.1f %10.2f %12s %9s %10s %10s %7s %8.1f %8.2f%n",
+      sb.append(String.format(Locale.ROOT, "%-15s %10.1f %10.2f %12s %9s %10s %10s %7s %8.1f %9.1f %8.2f%n",
           "prefill " + p.prompts() + "x" + p.tokensPerPrompt(), p.tokensPerSecond(), p.medianNanos() / 1e6, "", "", "",
-          "", "", p.flopsPerSecond() / 1e9, p.flopsPerSecond() / fma.flopsPerSecond()));
+          "", "", p.flopsPerSecond() / 1e9, p.peakFlopsPerSecond() / 1e9, p.fmaFraction()));
     }
     for (DecodeMeasurement d : decode) {
       if (d.allocatedBytesPerStep() > SUSPICIOUS_BYTES_PER_TOKEN * d.batch()) {
@@ -124,7 +126,8 @@ public record BenchReport(
       o.put("tokens_per_second", p.tokensPerSecond());
       o.put("flops", p.flops());
       o.put("flops_per_second", p.flopsPerSecond());
-      o.put("fma_peak_fraction", p.flopsPerSecond() / fma.flopsPerSecond());
+      o.put("fma_limit_flops_per_second", p.peakFlopsPerSecond());
+      o.put("fma_peak_fraction", p.fmaFraction());
     }
     return root;
   }

@@ -13,6 +13,10 @@ final class FmaProbe {
   /** FMAs per chain per pass: long enough to dwarf the pool's start-up, short enough to repeat. */
   private static final long ITERATIONS = 1L << 24;
 
+  /** Iterations of one warm-up call, and how long the warm-up calls go on. */
+  private static final long WARM_UP_ITERATIONS = 256;
+  private static final long WARM_UP_NANOS = 300_000_000L;
+
   private final Chains chains;
   private final KernelBackend kernels;
   private final double[] sink;
@@ -43,18 +47,26 @@ final class FmaProbe {
     return (double) chains.flopsPerIteration() * ITERATIONS * threads * 1e9 / elapsed;
   }
 
-  /** The median of {@code passes} passes after one untimed (JIT). */
+  /**
+   * The median of {@code passes} passes after the JIT's warm-up: short runs of the chains first,
+   * so that C2 compiles them as a method (a pass's long loop alone is compiled on stack, OSR,
+   * after millions of boxed iterations in the interpreter), then one untimed pass.
+   */
   FmaMeasurement measure(int passes) {
+    long warmUpEnd = System.nanoTime() + WARM_UP_NANOS;
+    double warm = 0;
+    while (System.nanoTime() < warmUpEnd) {
+      warm += chains.run(WARM_UP_ITERATIONS, 1e-7f);
+    }
     pass();
     double[] flops = new double[passes];
     for (int p = 0; p < passes; p++) {
       flops[p] = pass();
     }
-    java.util.Arrays.sort(flops);
-    double checksum = 0;
+    double checksum = warm;
     for (double s : sink) {
       checksum += s;
     }
-    return new FmaMeasurement(flops[passes / 2], sink.length, chains.description(), checksum);
+    return new FmaMeasurement(Medians.of(flops), sink.length, chains.description(), checksum);
   }
 }

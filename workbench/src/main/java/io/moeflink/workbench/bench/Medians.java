@@ -12,4 +12,11 @@ final class Medians {
     Arrays.sort(sorted);
     return sorted[sorted.length / 2];
   }
+
+  /** The middle value (the upper one of an even count). */
+  static double of(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
 }

@@ -60,13 +60,14 @@ public final class ModelBenchmark {
     shards.forEach(shard -> shard.prepareWeights(kernels));
     ReadBandwidthProbe probe = new ReadBandwidthProbe(ArrayReader.best(), kernels, settings.bandwidthBytes());
     BandwidthMeasurement bandwidth = probe.measure(settings.bandwidthPasses());
-    FmaMeasurement fma = new FmaProbe(kernels).measure(settings.fmaPasses());
+    FmaProbe fmaProbe = new FmaProbe(kernels);
+    FmaMeasurement fma = fmaProbe.measure(settings.fmaPasses());
     List<PrefillMeasurement> prefill = new ArrayList<>();
     for (int length : settings.prefillLengths()) {
-      prefill.add(prefill(1, length, settings.prefillRepeats()));
+      prefill.add(prefill(1, length, settings.prefillRepeats(), fmaProbe));
     }
     if (settings.prefillPrompts() > 0) {
-      prefill.add(prefill(settings.prefillPrompts(), settings.prefillPromptTokens(), settings.prefillRepeats()));
+      prefill.add(prefill(settings.prefillPrompts(), settings.prefillPromptTokens(), settings.prefillRepeats(), fmaProbe));
     }
     List<DecodeMeasurement> decode = new ArrayList<>();
     for (int batch : settings.decodeBatches()) {
@@ -75,9 +76,14 @@ public final class ModelBenchmark {
     return new BenchReport(description, kernels.name(), kernels.threads(), bandwidth, fma, decode, prefill);
   }
 
-  /** {@code repeats} timed passes (after one untimed) over fresh sequences. */
-  PrefillMeasurement prefill(int prompts, int tokensPerPrompt, int repeats) {
+  /**
+   * {@code repeats} timed passes (after one untimed) over fresh sequences, each followed by one
+   * pass of {@code fmaProbe}: the peak this configuration is judged against (on a shared host the
+   * probe swings by 1.5x between minutes).
+   */
+  PrefillMeasurement prefill(int prompts, int tokensPerPrompt, int repeats, FmaProbe fmaProbe) {
     long[] nanos = new long[repeats];
+    double[] peaks = new double[repeats];
     for (int r = -1; r < repeats; r++) {
       List<SequenceChunk> chunks = new ArrayList<>();
       for (int p = 0; p < prompts; p++) {
@@ -87,9 +93,11 @@ public final class ModelBenchmark {
       step(chunks, new ArrayList<>());
       if (r >= 0) {
         nanos[r] = System.nanoTime() - start;
+        peaks[r] = fmaProbe.pass();
       }
     }
-    return new PrefillMeasurement(prompts, tokensPerPrompt, repeats, Medians.of(nanos), flops.prefill(prompts, tokensPerPrompt));
+    return new PrefillMeasurement(prompts, tokensPerPrompt, repeats, Medians.of(nanos), flops.prefill(prompts, tokensPerPrompt),
+        Medians.of(peaks));
   }
 
   /**

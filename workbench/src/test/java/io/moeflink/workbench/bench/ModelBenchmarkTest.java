@@ -132,8 +132,12 @@ class ModelBenchmarkTest {
     assertThat(report.prefill()).extracting(p -> p.prompts() + "x" + p.tokensPerPrompt())
         .containsExactly("1x6", "1x9", "2x3");
     assertThat(report.table()).contains("decode b=1", "decode b=3", "prefill 1x6", "prefill 2x3", "GB/s limit", "ratio",
-        "FMA peak", "FMA frac");
+        "FMA peak", "FMA limit", "FMA frac");
     assertThat(report.fma().flopsPerSecond()).isPositive();
+    for (PrefillMeasurement p : report.prefill()) {
+      assertThat(p.peakFlopsPerSecond()).as("the probe between the passes").isPositive();
+      assertThat(p.fmaFraction()).isEqualTo(p.flopsPerSecond() / p.peakFlopsPerSecond());
+    }
     FlopCount count = new FlopCount(model.config());
     assertThat(report.prefill().get(0).flops()).isEqualTo(count.prefill(1, 6));
     // prefill: per token every layer's projections, the LM head once, the attention over 1 + 2 + ... + 6 positions
@@ -148,6 +152,8 @@ class ModelBenchmarkTest {
         "limit_bytes_per_second", "ratio", "flops_per_step", "fma_peak_fraction", "allocated_bytes_per_step");
     assertThat(json.get("fma_peak").get("flops_per_second").asDouble()).isPositive();
     assertThat(json.get("prefill").get(0).get("tokens_per_second").asDouble()).isPositive();
+    assertThat(json.get("prefill").get(0).get("fma_limit_flops_per_second").asDouble())
+        .isEqualTo(report.prefill().get(0).peakFlopsPerSecond());
   }
 
   @Test
