@@ -2,6 +2,7 @@ package io.moeflink.engine.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,6 +16,14 @@ import jdk.incubator.vector.VectorSpecies;
 final class Dot16 {
   private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
   private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+  /** Lanes 8-15, 4-7 and 12-15, every other pair; swaps of lanes 8, 4, 2 and 1 apart. */
+  private static final VectorMask<Float> HIGH8 = VectorMask.fromLong(F16, 0xFF00L);
+  private static final VectorMask<Float> ODD4 = VectorMask.fromLong(F16, 0xF0F0L);
+  private static final VectorMask<Float> ODD2 = VectorMask.fromLong(F16, 0xCCCCL);
+  private static final VectorShuffle<Float> SWAP8 = VectorShuffle.fromOp(F16, i -> i ^ 8);
+  private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(F16, i -> i ^ 4);
+  private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(F16, i -> i ^ 2);
+  private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(F16, i -> i ^ 1);
 
   private Dot16() {}
 
@@ -199,14 +208,24 @@ final class Dot16 {
       s30 = q3.fma(x, s30);
       s31 = q3.fma(y, s31);
     }
-    out[0] = tree16(s00, chains);
-    out[1] = tree16(s01, chains);
-    out[2] = tree16(s10, chains);
-    out[3] = tree16(s11, chains);
-    out[4] = tree16(s20, chains);
-    out[5] = tree16(s21, chains);
-    out[6] = tree16(s30, chains);
-    out[7] = tree16(s31, chains);
+    // the eight trees at once, each level a blend, a swap of lanes and an add: level by level,
+    // each addition adds the same two partial sums as tree16's (a + b and b + a are the same bits)
+    FloatVector x0 = s00.blend(s01, HIGH8).add(s01.blend(s00, HIGH8).rearrange(SWAP8)); // w: s00 | s01
+    FloatVector x1 = s10.blend(s11, HIGH8).add(s11.blend(s10, HIGH8).rearrange(SWAP8));
+    FloatVector x2 = s20.blend(s21, HIGH8).add(s21.blend(s20, HIGH8).rearrange(SWAP8));
+    FloatVector x3 = s30.blend(s31, HIGH8).add(s31.blend(s30, HIGH8).rearrange(SWAP8));
+    FloatVector y0 = x0.blend(x1, ODD4).add(x1.blend(x0, ODD4).rearrange(SWAP4)); // u: s00 s10 | s01 s11
+    FloatVector y1 = x2.blend(x3, ODD4).add(x3.blend(x2, ODD4).rearrange(SWAP4)); // u: s20 s30 | s21 s31
+    FloatVector v = y0.blend(y1, ODD2).add(y1.blend(y0, ODD2).rearrange(SWAP2)); // v: s00 s20 s10 s30 | s01 ...
+    v.add(v.rearrange(SWAP1)).intoArray(chains, 0); // the sums in the even lanes
+    out[0] = chains[0];
+    out[1] = chains[8];
+    out[2] = chains[4];
+    out[3] = chains[12];
+    out[4] = chains[2];
+    out[5] = chains[10];
+    out[6] = chains[6];
+    out[7] = chains[14];
   }
 
   /**
