@@ -16,16 +16,26 @@ import jdk.incubator.vector.VectorSpecies;
 final class Dot16 {
   private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
   private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-  /** Lanes 8-15, 4-7 and 12-15, every other pair; swaps of lanes 8, 4, 2 and 1 apart. */
-  private static final VectorMask<Float> HIGH8 = VectorMask.fromLong(F16, 0xFF00L);
-  private static final VectorMask<Float> ODD4 = VectorMask.fromLong(F16, 0xF0F0L);
-  private static final VectorMask<Float> ODD2 = VectorMask.fromLong(F16, 0xCCCCL);
-  private static final VectorShuffle<Float> SWAP8 = VectorShuffle.fromOp(F16, i -> i ^ 8);
-  private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(F16, i -> i ^ 4);
-  private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(F16, i -> i ^ 2);
-  private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(F16, i -> i ^ 1);
 
   private Dot16() {}
+
+  /**
+   * The masks and swaps of the trees in 512-bit lanes, made on first use: an AVX2 machine never
+   * makes them (a vector of a shape the kernels do not use cost JDK 17's C2 its constant vector
+   * classes in the API's shared methods once, see {@link ExpLanes}).
+   */
+  private static final class TreeLanes {
+    /** Lanes 8-15, 4-7 and 12-15, every other pair; swaps of lanes 8, 4, 2 and 1 apart. */
+    static final VectorMask<Float> HIGH8 = VectorMask.fromLong(F16, 0xFF00L);
+    static final VectorMask<Float> ODD4 = VectorMask.fromLong(F16, 0xF0F0L);
+    static final VectorMask<Float> ODD2 = VectorMask.fromLong(F16, 0xCCCCL);
+    static final VectorShuffle<Float> SWAP8 = VectorShuffle.fromOp(F16, i -> i ^ 8);
+    static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(F16, i -> i ^ 4);
+    static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(F16, i -> i ^ 2);
+    static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(F16, i -> i ^ 1);
+
+    private TreeLanes() {}
+  }
 
   /** The reference: sixteen float accumulators and the tree. */
   static float scalar(float[] a, int aOffset, float[] b, int bOffset, int n) {
@@ -210,14 +220,21 @@ final class Dot16 {
     }
     // the eight trees at once, each level a blend, a swap of lanes and an add: level by level,
     // each addition adds the same two partial sums as tree16's (a + b and b + a are the same bits)
-    FloatVector x0 = s00.blend(s01, HIGH8).add(s01.blend(s00, HIGH8).rearrange(SWAP8)); // w: s00 | s01
-    FloatVector x1 = s10.blend(s11, HIGH8).add(s11.blend(s10, HIGH8).rearrange(SWAP8));
-    FloatVector x2 = s20.blend(s21, HIGH8).add(s21.blend(s20, HIGH8).rearrange(SWAP8));
-    FloatVector x3 = s30.blend(s31, HIGH8).add(s31.blend(s30, HIGH8).rearrange(SWAP8));
-    FloatVector y0 = x0.blend(x1, ODD4).add(x1.blend(x0, ODD4).rearrange(SWAP4)); // u: s00 s10 | s01 s11
-    FloatVector y1 = x2.blend(x3, ODD4).add(x3.blend(x2, ODD4).rearrange(SWAP4)); // u: s20 s30 | s21 s31
-    FloatVector v = y0.blend(y1, ODD2).add(y1.blend(y0, ODD2).rearrange(SWAP2)); // v: s00 s20 s10 s30 | s01 ...
-    v.add(v.rearrange(SWAP1)).intoArray(chains, 0); // the sums in the even lanes
+    VectorMask<Float> high8 = TreeLanes.HIGH8;
+    VectorMask<Float> odd4 = TreeLanes.ODD4;
+    VectorMask<Float> odd2 = TreeLanes.ODD2;
+    VectorShuffle<Float> swap8 = TreeLanes.SWAP8;
+    VectorShuffle<Float> swap4 = TreeLanes.SWAP4;
+    VectorShuffle<Float> swap2 = TreeLanes.SWAP2;
+    VectorShuffle<Float> swap1 = TreeLanes.SWAP1;
+    FloatVector x0 = s00.blend(s01, high8).add(s01.blend(s00, high8).rearrange(swap8)); // w: s00 | s01
+    FloatVector x1 = s10.blend(s11, high8).add(s11.blend(s10, high8).rearrange(swap8));
+    FloatVector x2 = s20.blend(s21, high8).add(s21.blend(s20, high8).rearrange(swap8));
+    FloatVector x3 = s30.blend(s31, high8).add(s31.blend(s30, high8).rearrange(swap8));
+    FloatVector y0 = x0.blend(x1, odd4).add(x1.blend(x0, odd4).rearrange(swap4)); // u: s00 s10 | s01 s11
+    FloatVector y1 = x2.blend(x3, odd4).add(x3.blend(x2, odd4).rearrange(swap4)); // u: s20 s30 | s21 s31
+    FloatVector v = y0.blend(y1, odd2).add(y1.blend(y0, odd2).rearrange(swap2)); // v: s00 s20 s10 s30 | s01 ...
+    v.add(v.rearrange(swap1)).intoArray(chains, 0); // the sums in the even lanes
     out[0] = chains[0];
     out[1] = chains[8];
     out[2] = chains[4];
