@@ -22,6 +22,12 @@ final class AttentionTiles {
    * L1: 32 KB of latents at rank 256 (36 KB with the rotary keys).
    */
   private static final int POSITIONS = 32;
+  /**
+   * Cached positions from which the weighted sum runs sixteen chains ({@link #sumBlock4}): below,
+   * zeroing the outputs and handing sixteen chains over between blocks cost more than they gained
+   * (prefill 4 x 128 ran 0.87x).
+   */
+  private static final int WIDE_SUM_POSITIONS = 4 * POSITIONS;
   private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[HEADS][0]);
 
   private AttentionTiles() {}
@@ -124,20 +130,31 @@ final class AttentionTiles {
    * {@code out[j][c] = sum_t p[j][t] * latents[t][c]} for heads {@code j < n} (rows {@code rank}
    * apart from {@code o}), each element a chain of fused multiply-adds over {@code t} in order.
    * Positions go in blocks of {@link #POSITIONS}; each block's latents stay in L1 while every
-   * group of four heads and every two vectors of columns (eight chains) reads them, each chain's
-   * value kept in {@code out} between blocks. Four heads per pass over a long cache left the sum
-   * waiting on L3 (53 GFLOP/s a thread at 2048 positions).
+   * group of four heads and every four vectors of columns (sixteen chains; two vectors, eight
+   * chains, on AVX2) reads them, each chain's value kept in {@code out} between blocks. Four heads
+   * per pass over a long cache left the sum waiting on L3 (53 GFLOP/s a thread at 2048 positions).
    */
   private static void weightedSum(
       float[][] p, int n, float[] latents, int rank, int length, float[] out, int o) {
-    int paired = rank / (2 * L) * (2 * L);
+    // sixteen chains in AVX-512's 32 registers over a long cache; else eight (AVX2 has 16 registers)
+    boolean wide = L == 16 && length >= WIDE_SUM_POSITIONS;
+    int width = wide ? 4 * L : 2 * L;
+    int paired = rank / width * width;
+    if (wide) {
+      Arrays.fill(out, o, o + n * rank, 0f); // the chains start from these zeros
+    }
     for (int t0 = 0; t0 < length; t0 += POSITIONS) {
       int t1 = Math.min(length, t0 + POSITIONS);
       for (int g = 0; g < n; g += HEADS) {
         int m = Math.min(HEADS, n - g);
-        for (int c = 0; c < paired; c += 2 * L) {
-          sumBlock(member(p, g, m, 0), member(p, g, m, 1), member(p, g, m, 2), member(p, g, m, 3), m,
-              latents, rank, t0, t1, c, out, o + g * rank);
+        for (int c = 0; c < paired; c += width) {
+          if (wide) {
+            sumBlock4(member(p, g, m, 0), member(p, g, m, 1), member(p, g, m, 2), member(p, g, m, 3), m,
+                latents, rank, t0, t1, c, out, o + g * rank);
+          } else {
+            sumBlock(member(p, g, m, 0), member(p, g, m, 1), member(p, g, m, 2), member(p, g, m, 3), m,
+                latents, rank, t0, t1, c, out, o + g * rank);
+          }
         }
       }
     }
@@ -183,6 +200,70 @@ final class AttentionTiles {
     }
     if (n > 3) {
       store(a3, b3, out, o + 3 * rank + c);
+    }
+  }
+
+  /**
+   * Four vectors of columns from {@code c} of four heads, positions {@code [t0, t1)}: sixteen
+   * chains, twice what the FMA latency needs (eight left the sum waiting on it). Every chain
+   * goes on from {@code out}, zero before the first block; a missing head reads the first's and
+   * is not stored. Loading each chain unconditionally matters: with sixteen chains that started
+   * either from zero or from {@code out}, C2 (JDK 25) boxed them all.
+   */
+  private static void sumBlock4(float[] p0, float[] p1, float[] p2, float[] p3, int n, float[] latents, int rank,
+      int t0, int t1, int c, float[] out, int o) {
+    int o0 = o + c;
+    int o1 = o + slot(1, n) * rank + c;
+    int o2 = o + slot(2, n) * rank + c;
+    int o3 = o + slot(3, n) * rank + c;
+    FloatVector a0 = FloatVector.fromArray(F, out, o0), b0 = FloatVector.fromArray(F, out, o0 + L);
+    FloatVector c0 = FloatVector.fromArray(F, out, o0 + 2 * L), d0 = FloatVector.fromArray(F, out, o0 + 3 * L);
+    FloatVector a1 = FloatVector.fromArray(F, out, o1), b1 = FloatVector.fromArray(F, out, o1 + L);
+    FloatVector c1 = FloatVector.fromArray(F, out, o1 + 2 * L), d1 = FloatVector.fromArray(F, out, o1 + 3 * L);
+    FloatVector a2 = FloatVector.fromArray(F, out, o2), b2 = FloatVector.fromArray(F, out, o2 + L);
+    FloatVector c2 = FloatVector.fromArray(F, out, o2 + 2 * L), d2 = FloatVector.fromArray(F, out, o2 + 3 * L);
+    FloatVector a3 = FloatVector.fromArray(F, out, o3), b3 = FloatVector.fromArray(F, out, o3 + L);
+    FloatVector c3 = FloatVector.fromArray(F, out, o3 + 2 * L), d3 = FloatVector.fromArray(F, out, o3 + 3 * L);
+    for (int t = t0; t < t1; t++) {
+      int at = t * rank + c;
+      FloatVector u = FloatVector.fromArray(F, latents, at);
+      FloatVector v = FloatVector.fromArray(F, latents, at + L);
+      FloatVector x = FloatVector.fromArray(F, latents, at + 2 * L);
+      FloatVector y = FloatVector.fromArray(F, latents, at + 3 * L);
+      FloatVector w = FloatVector.broadcast(F, p0[t]);
+      a0 = u.fma(w, a0);
+      b0 = v.fma(w, b0);
+      c0 = x.fma(w, c0);
+      d0 = y.fma(w, d0);
+      w = FloatVector.broadcast(F, p1[t]);
+      a1 = u.fma(w, a1);
+      b1 = v.fma(w, b1);
+      c1 = x.fma(w, c1);
+      d1 = y.fma(w, d1);
+      w = FloatVector.broadcast(F, p2[t]);
+      a2 = u.fma(w, a2);
+      b2 = v.fma(w, b2);
+      c2 = x.fma(w, c2);
+      d2 = y.fma(w, d2);
+      w = FloatVector.broadcast(F, p3[t]);
+      a3 = u.fma(w, a3);
+      b3 = v.fma(w, b3);
+      c3 = x.fma(w, c3);
+      d3 = y.fma(w, d3);
+    }
+    store(a0, b0, out, o0);
+    store(c0, d0, out, o0 + 2 * L);
+    if (n > 1) {
+      store(a1, b1, out, o1);
+      store(c1, d1, out, o1 + 2 * L);
+    }
+    if (n > 2) {
+      store(a2, b2, out, o2);
+      store(c2, d2, out, o2 + 2 * L);
+    }
+    if (n > 3) {
+      store(a3, b3, out, o3);
+      store(c3, d3, out, o3 + 2 * L);
     }
   }
 

@@ -168,10 +168,9 @@ class KernelBackendTest {
    */
   @ParameterizedTest
   @MethodSource("attentionRows")
-  void latentAttentionIsTheScalarBits(int[] positions) {
+  void latentAttentionIsTheScalarBits(int[] positions, int rank) {
     Random random = new Random(13);
     int heads = 5; // a tile of four and one of one
-    int rank = 48; // not a multiple of 32: the weighted sum's remaining columns
     int dr = 8;
     float[] history = RandomWeights.activations(301 * (rank + dr), random);
     float[] ql = RandomWeights.activations(positions.length * heads * rank, random);
@@ -199,8 +198,13 @@ class KernelBackendTest {
     }
   }
 
-  static Stream<int[]> attentionRows() {
-    return Stream.of(new int[] {299, 300, 0}, new int[] {299, 300, 0, 31, 64});
+  /**
+   * Rows at long and short positions; ranks 48 (not a multiple of 32: the weighted sum's
+   * remaining columns) and 88 (over 128 positions four vectors of columns, one, then eight alone).
+   */
+  static Stream<Arguments> attentionRows() {
+    return Stream.of(48, 88).flatMap(rank -> Stream.of(
+        Arguments.of(new int[] {299, 300, 0}, rank), Arguments.of(new int[] {299, 300, 0, 31, 64}, rank)));
   }
 
   /** Row counts whose per-thread chunks are and are not multiples of the kernels' row tiles. */
