@@ -168,10 +168,9 @@ class KernelBackendTest {
    */
   @ParameterizedTest
   @MethodSource("attentionRows")
-  void latentAttentionIsTheScalarBits(int[] positions, int rank) {
+  void latentAttentionIsTheScalarBits(int[] positions, int rank, int dr) {
     Random random = new Random(13);
     int heads = 5; // a tile of four and one of one
-    int dr = 8;
     float[] history = RandomWeights.activations(301 * (rank + dr), random);
     float[] ql = RandomWeights.activations(positions.length * heads * rank, random);
     float[] q = RandomWeights.activations(positions.length * heads * (16 + dr), random);
@@ -199,12 +198,14 @@ class KernelBackendTest {
   }
 
   /**
-   * Rows at long and short positions; ranks 48 (not a multiple of 32: the weighted sum's
-   * remaining columns) and 88 (over 128 positions four vectors of columns, one, then eight alone).
+   * Rows at long and short positions; rank 48 (not a multiple of 32: the weighted sum's remaining
+   * columns) with a rotary part of 8 (a masked tail in the scores), and rank 80 (over 128
+   * positions four vectors of columns, then one) with 16 (whole vectors).
    */
   static Stream<Arguments> attentionRows() {
-    return Stream.of(48, 88).flatMap(rank -> Stream.of(
-        Arguments.of(new int[] {299, 300, 0}, rank), Arguments.of(new int[] {299, 300, 0, 31, 64}, rank)));
+    return Stream.of(new int[] {48, 8}, new int[] {80, 16}).flatMap(dims -> Stream.of(
+        Arguments.of(new int[] {299, 300, 0}, dims[0], dims[1]),
+        Arguments.of(new int[] {299, 300, 0, 31, 64}, dims[0], dims[1])));
   }
 
   /** Row counts whose per-thread chunks are and are not multiples of the kernels' row tiles. */
