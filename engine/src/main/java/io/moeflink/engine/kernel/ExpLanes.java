@@ -89,8 +89,12 @@ final class ExpLanes {
     if (!t.abs().compare(VectorOperators.LE, RANGE).allTrue()) {
       return false;
     }
-    half(a, i, 0, halves, 0);
-    half(a, i, 32, halves, J.length());
+    // each float's bits in the low half of a long: the even lanes', then the odd lanes'
+    LongVector pairs = t.viewAsIntegralLanes().reinterpretAsLongs();
+    pairs.and(LOW).intoArray(halves, 0);
+    pairs.lanewise(VectorOperators.LSHR, 32).intoArray(halves, J.length());
+    half(halves, 0);
+    half(halves, J.length());
     LongVector even = LongVector.fromArray(J, halves, 0);
     LongVector odd = LongVector.fromArray(J, halves, J.length());
     // back by ints: on JDK 17 long -> float was not intrinsic
@@ -103,13 +107,13 @@ final class ExpLanes {
   }
 
   /**
-   * The floats of the even lanes ({@code shift} 0) or the odd (32) of {@code a} from {@code i},
-   * exponentiated and rounded, into {@code out} from {@code at}: each in the low half of a long,
-   * all ones where it lies near a float rounding midpoint.
+   * The floats whose bits {@code halves} holds from {@code at}, each in the low half of a long,
+   * exponentiated and rounded in place: all ones where one lies near a float rounding midpoint.
+   * Every shift count is a constant: compiled on its own, a shift by a parameter was boxed on JDK
+   * 17 (C2 had no intrinsic for it).
    */
-  private static void half(float[] a, int i, int shift, long[] out, int at) {
-    LongVector pairs = FloatVector.fromArray(F, a, i).viewAsIntegralLanes().reinterpretAsLongs();
-    LongVector bits = pairs.lanewise(VectorOperators.LSHR, shift).and(LOW);
+  private static void half(long[] halves, int at) {
+    LongVector bits = LongVector.fromArray(J, halves, at);
     // the float as a double, exactly (a subnormal as about 2^-127, whose e^t is 1 either way)
     LongVector sign = bits.and(0x80000000L).lanewise(VectorOperators.LSHL, 32);
     LongVector magnitude = bits.and(0x7FFFFFFFL).lanewise(VectorOperators.LSHL, 29).add(REBIAS << 52);
@@ -137,7 +141,7 @@ final class ExpLanes {
     // dropped bits in [MIDPOINT - NEAR, MIDPOINT + NEAR) shift to 0: then all ones, NaN's bits kept
     LongVector near = e.and(2 * MIDPOINT - 1).sub(MIDPOINT - NEAR).lanewise(VectorOperators.LSHR, WINDOW)
         .sub(1).lanewise(VectorOperators.ASHR, 63).and(NAN);
-    e.add(MIDPOINT).lanewise(VectorOperators.LSHR, 29).sub(REBIAS << 23).or(near).intoArray(out, at);
+    e.add(MIDPOINT).lanewise(VectorOperators.LSHR, 29).sub(REBIAS << 23).or(near).intoArray(halves, at);
   }
 
   private static void scalar(float[] a, int from, int to) {
