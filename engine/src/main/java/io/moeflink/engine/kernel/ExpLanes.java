@@ -60,6 +60,35 @@ final class ExpLanes {
   private static final double T10 = 1.0 / 3628800;
   private static final double T11 = 1.0 / 39916800;
 
+  // The constants broadcast once: an operation with a scalar operand broadcasts it at every use,
+  // and each broadcast adds its share of C2's nodes to the compile (see half).
+  private static final FloatVector RANGE_V = FloatVector.broadcast(F, RANGE);
+  private static final LongVector LOW_V = LongVector.broadcast(J, LOW);
+  private static final LongVector CLEAR_V = LongVector.broadcast(J, ~(7L << 60));
+  private static final LongVector REBIAS_DOUBLE_V = LongVector.broadcast(J, REBIAS << 52);
+  private static final LongVector REBIAS_FLOAT_V = LongVector.broadcast(J, REBIAS << 23);
+  private static final LongVector DROPPED_V = LongVector.broadcast(J, 2 * MIDPOINT - 1);
+  private static final LongVector MIDPOINT_V = LongVector.broadcast(J, MIDPOINT);
+  private static final LongVector WINDOW_START_V = LongVector.broadcast(J, MIDPOINT - NEAR);
+  private static final LongVector ONE_V = LongVector.broadcast(J, 1);
+  private static final LongVector NAN_V = LongVector.broadcast(J, NAN);
+  private static final DoubleVector LOG2_E_V = DoubleVector.broadcast(D, LOG2_E);
+  private static final DoubleVector ROUNDER_V = DoubleVector.broadcast(D, ROUNDER);
+  private static final DoubleVector LN2_HI_V = DoubleVector.broadcast(D, LN2_HI);
+  private static final DoubleVector LN2_LO_V = DoubleVector.broadcast(D, LN2_LO);
+  private static final DoubleVector T0_V = DoubleVector.broadcast(D, T0);
+  private static final DoubleVector T1_V = DoubleVector.broadcast(D, T1);
+  private static final DoubleVector T2_V = DoubleVector.broadcast(D, T2);
+  private static final DoubleVector T3_V = DoubleVector.broadcast(D, T3);
+  private static final DoubleVector T4_V = DoubleVector.broadcast(D, T4);
+  private static final DoubleVector T5_V = DoubleVector.broadcast(D, T5);
+  private static final DoubleVector T6_V = DoubleVector.broadcast(D, T6);
+  private static final DoubleVector T7_V = DoubleVector.broadcast(D, T7);
+  private static final DoubleVector T8_V = DoubleVector.broadcast(D, T8);
+  private static final DoubleVector T9_V = DoubleVector.broadcast(D, T9);
+  private static final DoubleVector T10_V = DoubleVector.broadcast(D, T10);
+  private static final DoubleVector T11_V = DoubleVector.broadcast(D, T11);
+
   private ExpLanes() {}
 
   /** {@code a[i] = (float) Math.exp(a[i])} for {@code i} in {@code [from, to)}. */
@@ -86,12 +115,12 @@ final class ExpLanes {
    */
   private static boolean vector(float[] a, int i, long[] halves) {
     FloatVector t = FloatVector.fromArray(F, a, i);
-    if (!t.abs().compare(VectorOperators.LE, RANGE).allTrue()) {
+    if (!t.abs().compare(VectorOperators.LE, RANGE_V).allTrue()) {
       return false;
     }
     // each float's bits in the low half of a long: the even lanes', then the odd lanes'
     LongVector pairs = t.viewAsIntegralLanes().reinterpretAsLongs();
-    pairs.and(LOW).intoArray(halves, 0);
+    pairs.and(LOW_V).intoArray(halves, 0);
     pairs.lanewise(VectorOperators.LSHR, 32).intoArray(halves, J.length());
     half(halves, 0);
     half(halves, J.length());
@@ -110,38 +139,43 @@ final class ExpLanes {
    * The floats whose bits {@code halves} holds from {@code at}, each in the low half of a long,
    * exponentiated and rounded in place: all ones where one lies near a float rounding midpoint.
    * Every shift count is a constant: compiled on its own, a shift by a parameter was boxed on JDK
-   * 17 (C2 had no intrinsic for it).
+   * 17 (C2 had no intrinsic for it). Every other constant is a vector broadcast once, and the
+   * conversions take as few operations as they can: each Vector API call inlines into dozens of
+   * C2 nodes, and with scalar operands (a broadcast per call) this method's compile passed C2's
+   * inlining cutoff before its last operations; inlined late, they lost the vectors' exact class
+   * and were boxed, in most JDK 17 runs (docs/benchmarks.md).
    */
   private static void half(long[] halves, int at) {
     LongVector bits = LongVector.fromArray(J, halves, at);
-    // the float as a double, exactly (a subnormal as about 2^-127, whose e^t is 1 either way)
-    LongVector sign = bits.and(0x80000000L).lanewise(VectorOperators.LSHL, 32);
-    LongVector magnitude = bits.and(0x7FFFFFFFL).lanewise(VectorOperators.LSHL, 29).add(REBIAS << 52);
-    DoubleVector x = sign.or(magnitude).viewAsFloatingLanes();
+    // the float as a double, exactly (a subnormal as about 2^-127, whose e^t is 1 either way): the
+    // sign to bit 63 and the rest to bits 29-59 (an arithmetic shift copies the sign into 60-62,
+    // which are cleared), then the exponent rebiased; the sum cannot carry into the sign
+    DoubleVector x = bits.lanewise(VectorOperators.LSHL, 32).lanewise(VectorOperators.ASHR, 3).and(CLEAR_V)
+        .add(REBIAS_DOUBLE_V).viewAsFloatingLanes();
     // x = n ln 2 + r, |r| <= ln 2 / 2 (n * LN2_HI and x minus it are exact)
-    DoubleVector shifted = x.mul(LOG2_E).add(ROUNDER);
-    DoubleVector n = shifted.sub(ROUNDER);
-    DoubleVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+    DoubleVector shifted = x.mul(LOG2_E_V).add(ROUNDER_V);
+    DoubleVector n = shifted.sub(ROUNDER_V);
+    DoubleVector r = x.sub(n.mul(LN2_HI_V)).sub(n.mul(LN2_LO_V));
     // Horner, written out: a loop would carry p
-    DoubleVector p = DoubleVector.broadcast(D, T11).fma(r, DoubleVector.broadcast(D, T10));
-    p = p.fma(r, DoubleVector.broadcast(D, T9));
-    p = p.fma(r, DoubleVector.broadcast(D, T8));
-    p = p.fma(r, DoubleVector.broadcast(D, T7));
-    p = p.fma(r, DoubleVector.broadcast(D, T6));
-    p = p.fma(r, DoubleVector.broadcast(D, T5));
-    p = p.fma(r, DoubleVector.broadcast(D, T4));
-    p = p.fma(r, DoubleVector.broadcast(D, T3));
-    p = p.fma(r, DoubleVector.broadcast(D, T2));
-    p = p.fma(r, DoubleVector.broadcast(D, T1));
-    p = p.fma(r, DoubleVector.broadcast(D, T0));
-    // times 2^n, n into the exponent bits (p is within [0.7, 1.5], e^x a normal double)
-    LongVector exponent = shifted.viewAsIntegralLanes().sub(Double.doubleToRawLongBits(ROUNDER))
-        .lanewise(VectorOperators.LSHL, 52);
+    DoubleVector p = T11_V.fma(r, T10_V);
+    p = p.fma(r, T9_V);
+    p = p.fma(r, T8_V);
+    p = p.fma(r, T7_V);
+    p = p.fma(r, T6_V);
+    p = p.fma(r, T5_V);
+    p = p.fma(r, T4_V);
+    p = p.fma(r, T3_V);
+    p = p.fma(r, T2_V);
+    p = p.fma(r, T1_V);
+    p = p.fma(r, T0_V);
+    // times 2^n, n into the exponent bits (p is within [0.7, 1.5], e^x a normal double): shifted's
+    // bits are ROUNDER's plus n, and ROUNDER's low 12 bits are zero, so shifting them by 52 leaves n
+    LongVector exponent = shifted.viewAsIntegralLanes().lanewise(VectorOperators.LSHL, 52);
     LongVector e = p.viewAsIntegralLanes().add(exponent);
     // dropped bits in [MIDPOINT - NEAR, MIDPOINT + NEAR) shift to 0: then all ones, NaN's bits kept
-    LongVector near = e.and(2 * MIDPOINT - 1).sub(MIDPOINT - NEAR).lanewise(VectorOperators.LSHR, WINDOW)
-        .sub(1).lanewise(VectorOperators.ASHR, 63).and(NAN);
-    e.add(MIDPOINT).lanewise(VectorOperators.LSHR, 29).sub(REBIAS << 23).or(near).intoArray(halves, at);
+    LongVector near = e.and(DROPPED_V).sub(WINDOW_START_V).lanewise(VectorOperators.LSHR, WINDOW)
+        .sub(ONE_V).lanewise(VectorOperators.ASHR, 63).and(NAN_V);
+    e.add(MIDPOINT_V).lanewise(VectorOperators.LSHR, 29).sub(REBIAS_FLOAT_V).or(near).intoArray(halves, at);
   }
 
   private static void scalar(float[] a, int from, int to) {
