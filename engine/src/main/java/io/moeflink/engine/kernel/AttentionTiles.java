@@ -10,8 +10,9 @@ import jdk.incubator.vector.FloatVector;
  * MLA's absorbed attention for one token row and some or all of its heads, in the order of {@link
  * CpuBackend#latentAttention}: each score one two-segment {@link Dot16} (the latent, then the
  * rotary key), the softmax in position order, each output a fused multiply-add chain over the
- * positions. Four heads share every cached position's loads, the scores of four heads and two
- * positions run as eight independent chains (one chain alone waits on its FMA latency), and the
+ * positions. Four heads share every cached position's loads, the scores of four heads and four
+ * positions run as sixteen independent chains on AVX-512 (eight, of four heads and one position
+ * in two halves, on AVX2; one chain alone waits on its FMA latency), and the
  * cache goes through in blocks of positions that every group of four heads reads while they are
  * in L1; the bits are the scalar loop's.
  */
@@ -28,6 +29,8 @@ final class AttentionTiles {
    * (prefill 4 x 128 ran 0.87x).
    */
   private static final int WIDE_SUM_POSITIONS = 4 * POSITIONS;
+  /** Positions of one tile of scores on 512-bit vectors ({@link Dot16#tile44}). */
+  private static final int POSITIONS_PER_TILE = 4;
   private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[HEADS][0]);
 
   private AttentionTiles() {}
@@ -53,13 +56,14 @@ final class AttentionTiles {
         qr[g][j] = ropeAt.at(i, h, 0);
       }
     }
-    float[] dots = new float[2 * HEADS]; // (head, position)
-    float[] tmp = new float[128]; // Dot16's chains between its two segments
+    float[] dots = new float[HEADS * POSITIONS_PER_TILE]; // (head, position)
+    float[] tmp = new float[256]; // Dot16's chains between its segments
+    int[] at = new int[2 * POSITIONS_PER_TILE]; // a tile's latent offsets, then its rotary key offsets
     for (int t0 = 0; t0 < length; t0 += POSITIONS) {
       int t1 = Math.min(length, t0 + POSITIONS);
       for (int g = 0; g < groups; g++) {
         scores(qLatent, ql[g], latents, rank, q, qr[g], ropeKeys, ropeDim, scale, length, t0, t1,
-            Math.min(HEADS, n - g * HEADS), dots, tmp, scores, g * HEADS);
+            Math.min(HEADS, n - g * HEADS), dots, tmp, at, scores, g * HEADS);
       }
     }
     for (int j = 0; j < n; j++) {
@@ -89,20 +93,28 @@ final class AttentionTiles {
    */
   private static void scores(
       float[] qLatent, int[] ql, float[] latents, int rank, float[] q, int[] qr, float[] ropeKeys, int ropeDim,
-      float scale, int length, int t0, int t1, int n, float[] dots, float[] tmp, float[][] scores, int s) {
-    int step = L == 16 ? 2 : 1;
-    for (int t = t0; t < t1; t += step) {
-      int next = Math.min(t + 1, length - 1); // past the end: the last position again, dropped
-      if (step == 2) {
-        Dot16.tile16(qLatent, ql, latents, t * rank, next * rank, rank, q, qr, ropeKeys, t * ropeDim,
-            next * ropeDim, ropeDim, dots, tmp);
-      } else {
+      float scale, int length, int t0, int t1, int n, float[] dots, float[] tmp, int[] at, float[][] scores, int s) {
+    if (L < 16) {
+      for (int t = t0; t < t1; t++) {
         Dot16.tile8(qLatent, ql, latents, t * rank, rank, q, qr, ropeKeys, t * ropeDim, ropeDim, dots, tmp);
+        for (int j = 0; j < n; j++) {
+          scores[s + j][t] = dots[2 * j] * scale;
+        }
       }
+      return;
+    }
+    for (int t = t0; t < t1; t += POSITIONS_PER_TILE) {
+      for (int p = 0; p < POSITIONS_PER_TILE; p++) {
+        int position = Math.min(t + p, length - 1); // past the end: the last position again, dropped
+        at[p] = position * rank;
+        at[POSITIONS_PER_TILE + p] = position * ropeDim;
+      }
+      Dot16.tile44(qLatent, ql, latents, at, rank, q, qr, ropeKeys, at, ropeDim, dots, tmp);
+      int kept = Math.min(POSITIONS_PER_TILE, t1 - t);
       for (int j = 0; j < n; j++) {
-        scores[s + j][t] = dots[2 * j] * scale;
-        if (step == 2 && t + 1 < t1) {
-          scores[s + j][t + 1] = dots[2 * j + 1] * scale;
+        float[] row = scores[s + j];
+        for (int p = 0; p < kept; p++) {
+          row[t + p] = dots[POSITIONS_PER_TILE * j + p] * scale;
         }
       }
     }

@@ -1,5 +1,6 @@
 package io.moeflink.engine.kernel;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
@@ -29,10 +30,18 @@ final class Dot16 {
     static final VectorMask<Float> HIGH8 = VectorMask.fromLong(F16, 0xFF00L);
     static final VectorMask<Float> ODD4 = VectorMask.fromLong(F16, 0xF0F0L);
     static final VectorMask<Float> ODD2 = VectorMask.fromLong(F16, 0xCCCCL);
+    static final VectorMask<Float> ODD1 = VectorMask.fromLong(F16, 0xAAAAL);
     static final VectorShuffle<Float> SWAP8 = VectorShuffle.fromOp(F16, i -> i ^ 8);
     static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(F16, i -> i ^ 4);
     static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(F16, i -> i ^ 2);
     static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(F16, i -> i ^ 1);
+
+    /**
+     * {@link #tile44}'s sixteen sums in order: lane {@code 4 * h + p} takes the tree's lane of head
+     * {@code h} and position {@code p}, head bits from lanes 1 and 2, position bits from 8 and 4.
+     */
+    static final VectorShuffle<Float> HEAD_POSITION =
+        VectorShuffle.fromOp(F16, k -> ((k >> 3) & 1) | ((k >> 1) & 2) | ((k << 3) & 8) | ((k << 1) & 4));
 
     private TreeLanes() {}
   }
@@ -105,144 +114,151 @@ final class Dot16 {
   }
 
   /**
-   * Eight two-segment dot products at once on 512-bit vectors, each in {@link #scalar}'s order:
-   * row {@code j < 4} is {@code a} at {@code ao[j]} (n values) then {@code c} at {@code co[j]} (m
-   * values); they meet {@code b} at {@code b0} then {@code d} at {@code d0} (position 0), and
-   * {@code b} at {@code b1} then {@code d} at {@code d1} (position 1); {@code out[2 * j + p]} is
-   * row {@code j} against position {@code p}. Eight independent chains keep the FMA units busy;
-   * {@code tmp} holds 128 floats.
+   * Sixteen two-segment dot products at once on 512-bit vectors, each in {@link #scalar}'s order:
+   * row {@code j < 4} ({@code a} at {@code ao[j]}, n values, then {@code c} at {@code co[j]}, m
+   * values) against position {@code p < 4} ({@code b} at {@code at[p]}, then {@code d} at {@code
+   * dAt[4 + p]}) into {@code out[4 * j + p]}. Sixteen independent chains, twice what the FMA latency
+   * needs, and each load of a position or a row feeds four of them (eight chains waited on the
+   * loads: 0.2-0.28 of the FMA peak at 2048 positions). {@code tmp} holds 256 floats.
    *
-   * <p>Two methods, one per segment, with the eight chains handed over exactly in {@code tmp}: C1
-   * runs out of virtual registers on the two segments in one method, and JDK 25 then left that
-   * method in tier-2 code, where every vector operation allocates (batch-1 decode fell to half
-   * speed as the cache grew).
+   * <p>The chains go from method to method exactly in {@code tmp}: in one method C1 ran out of
+   * virtual registers and C2 never took it over (every vector operation allocated).
    */
-  static void tile16(
-      float[] a, int[] ao, float[] b, int b0, int b1, int n, float[] c, int[] co, float[] d, int d0, int d1, int m,
+  static void tile44(
+      float[] a, int[] ao, float[] b, int[] at, int n, float[] c, int[] co, float[] d, int[] dAt, int m,
       float[] out, float[] tmp) {
-    firstSegment16(a, ao, b, b0, b1, n, tmp);
-    secondSegment16(c, co, d, d0, d1, m, out, tmp);
+    Arrays.fill(tmp, 0, 256, 0f); // the chains start from these zeros
+    int whole = n / 16 * 16;
+    segment44(a, ao, b, at, 0, whole, tmp);
+    if (whole < n) {
+      tail44(a, ao, b, at, 0, whole, n, tmp);
+    }
+    whole = m / 16 * 16;
+    segment44(c, co, d, dAt, 4, whole, tmp);
+    if (whole < m) {
+      tail44(c, co, d, dAt, 4, whole, m, tmp);
+    }
+    trees44(tmp, out);
   }
 
-  /** {@link #tile16}'s first segment: the eight chains from zero, left in {@code chains[16 * k ..]}. */
-  private static void firstSegment16(float[] a, int[] ao, float[] b, int b0, int b1, int n, float[] chains) {
-    FloatVector s00 = FloatVector.zero(F16), s01 = s00, s10 = s00, s11 = s00;
-    FloatVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-      FloatVector x = FloatVector.fromArray(F16, b, b0 + i);
-      FloatVector y = FloatVector.fromArray(F16, b, b1 + i);
-      FloatVector q0 = FloatVector.fromArray(F16, a, ao[0] + i);
-      s00 = q0.fma(x, s00);
-      s01 = q0.fma(y, s01);
-      FloatVector q1 = FloatVector.fromArray(F16, a, ao[1] + i);
-      s10 = q1.fma(x, s10);
-      s11 = q1.fma(y, s11);
-      FloatVector q2 = FloatVector.fromArray(F16, a, ao[2] + i);
-      s20 = q2.fma(x, s20);
-      s21 = q2.fma(y, s21);
-      FloatVector q3 = FloatVector.fromArray(F16, a, ao[3] + i);
-      s30 = q3.fma(x, s30);
-      s31 = q3.fma(y, s31);
+  /**
+   * Entries {@code [0, n)} ({@code n} a multiple of 16) of one segment of {@link #tile44}: row
+   * {@code j} at {@code ao[j]}, position {@code p} at {@code at[k + p]}; chain {@code (j, p)} goes
+   * on from {@code chains[16 * (4 * j + p) ..]} and is left there. Every chain is loaded and
+   * stored whatever the segment, and a remainder is {@link #tail44}'s: in one method with both
+   * the loop and the remainder, C1 ran out of virtual registers, and the method never left its
+   * unprofiled tier-2 code, where every vector operation allocates.
+   */
+  private static void segment44(float[] a, int[] ao, float[] b, int[] at, int k, int n, float[] chains) {
+    FloatVector s00 = FloatVector.fromArray(F16, chains, 0), s01 = FloatVector.fromArray(F16, chains, 16);
+    FloatVector s02 = FloatVector.fromArray(F16, chains, 32), s03 = FloatVector.fromArray(F16, chains, 48);
+    FloatVector s10 = FloatVector.fromArray(F16, chains, 64), s11 = FloatVector.fromArray(F16, chains, 80);
+    FloatVector s12 = FloatVector.fromArray(F16, chains, 96), s13 = FloatVector.fromArray(F16, chains, 112);
+    FloatVector s20 = FloatVector.fromArray(F16, chains, 128), s21 = FloatVector.fromArray(F16, chains, 144);
+    FloatVector s22 = FloatVector.fromArray(F16, chains, 160), s23 = FloatVector.fromArray(F16, chains, 176);
+    FloatVector s30 = FloatVector.fromArray(F16, chains, 192), s31 = FloatVector.fromArray(F16, chains, 208);
+    FloatVector s32 = FloatVector.fromArray(F16, chains, 224), s33 = FloatVector.fromArray(F16, chains, 240);
+    int b0 = at[k], b1 = at[k + 1], b2 = at[k + 2], b3 = at[k + 3];
+    int a0 = ao[0], a1 = ao[1], a2 = ao[2], a3 = ao[3];
+    for (int i = 0; i < n; i += 16) {
+      FloatVector x0 = FloatVector.fromArray(F16, b, b0 + i);
+      FloatVector x1 = FloatVector.fromArray(F16, b, b1 + i);
+      FloatVector x2 = FloatVector.fromArray(F16, b, b2 + i);
+      FloatVector x3 = FloatVector.fromArray(F16, b, b3 + i);
+      FloatVector q = FloatVector.fromArray(F16, a, a0 + i);
+      s00 = q.fma(x0, s00);
+      s01 = q.fma(x1, s01);
+      s02 = q.fma(x2, s02);
+      s03 = q.fma(x3, s03);
+      q = FloatVector.fromArray(F16, a, a1 + i);
+      s10 = q.fma(x0, s10);
+      s11 = q.fma(x1, s11);
+      s12 = q.fma(x2, s12);
+      s13 = q.fma(x3, s13);
+      q = FloatVector.fromArray(F16, a, a2 + i);
+      s20 = q.fma(x0, s20);
+      s21 = q.fma(x1, s21);
+      s22 = q.fma(x2, s22);
+      s23 = q.fma(x3, s23);
+      q = FloatVector.fromArray(F16, a, a3 + i);
+      s30 = q.fma(x0, s30);
+      s31 = q.fma(x1, s31);
+      s32 = q.fma(x2, s32);
+      s33 = q.fma(x3, s33);
     }
-    if (i < n) {
-      // remaining entries: masked lanes load zeros, and fma(0, 0, acc) is acc
-      VectorMask<Float> k = F16.indexInRange(i, n);
-      FloatVector x = FloatVector.fromArray(F16, b, b0 + i, k);
-      FloatVector y = FloatVector.fromArray(F16, b, b1 + i, k);
-      FloatVector q0 = FloatVector.fromArray(F16, a, ao[0] + i, k);
-      s00 = q0.fma(x, s00);
-      s01 = q0.fma(y, s01);
-      FloatVector q1 = FloatVector.fromArray(F16, a, ao[1] + i, k);
-      s10 = q1.fma(x, s10);
-      s11 = q1.fma(y, s11);
-      FloatVector q2 = FloatVector.fromArray(F16, a, ao[2] + i, k);
-      s20 = q2.fma(x, s20);
-      s21 = q2.fma(y, s21);
-      FloatVector q3 = FloatVector.fromArray(F16, a, ao[3] + i, k);
-      s30 = q3.fma(x, s30);
-      s31 = q3.fma(y, s31);
+    store16(s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33, chains);
+  }
+
+  /**
+   * {@link #segment44}'s entries {@code [i, n)}, fewer than 16: masked lanes load zeros, and
+   * {@code fma(0, 0, acc)} is {@code acc}. One chain at a time, each loaded and stored.
+   */
+  private static void tail44(float[] a, int[] ao, float[] b, int[] at, int k, int i, int n, float[] chains) {
+    VectorMask<Float> mask = F16.indexInRange(i, n);
+    for (int j = 0; j < 4; j++) {
+      FloatVector q = FloatVector.fromArray(F16, a, ao[j] + i, mask);
+      for (int p = 0; p < 4; p++) {
+        int chain = 16 * (4 * j + p);
+        FloatVector x = FloatVector.fromArray(F16, b, at[k + p] + i, mask);
+        q.fma(x, FloatVector.fromArray(F16, chains, chain)).intoArray(chains, chain);
+      }
     }
+  }
+
+  private static void store16(
+      FloatVector s00, FloatVector s01, FloatVector s02, FloatVector s03, FloatVector s10, FloatVector s11,
+      FloatVector s12, FloatVector s13, FloatVector s20, FloatVector s21, FloatVector s22, FloatVector s23,
+      FloatVector s30, FloatVector s31, FloatVector s32, FloatVector s33, float[] chains) {
     s00.intoArray(chains, 0);
     s01.intoArray(chains, 16);
-    s10.intoArray(chains, 32);
-    s11.intoArray(chains, 48);
-    s20.intoArray(chains, 64);
-    s21.intoArray(chains, 80);
-    s30.intoArray(chains, 96);
-    s31.intoArray(chains, 112);
+    s02.intoArray(chains, 32);
+    s03.intoArray(chains, 48);
+    s10.intoArray(chains, 64);
+    s11.intoArray(chains, 80);
+    s12.intoArray(chains, 96);
+    s13.intoArray(chains, 112);
+    s20.intoArray(chains, 128);
+    s21.intoArray(chains, 144);
+    s22.intoArray(chains, 160);
+    s23.intoArray(chains, 176);
+    s30.intoArray(chains, 192);
+    s31.intoArray(chains, 208);
+    s32.intoArray(chains, 224);
+    s33.intoArray(chains, 240);
   }
 
-  /** {@link #tile16}'s second segment: the chains on from {@code chains}, then each one's tree. */
-  private static void secondSegment16(float[] c, int[] co, float[] d, int d0, int d1, int m, float[] out, float[] chains) {
-    FloatVector s00 = FloatVector.fromArray(F16, chains, 0);
-    FloatVector s01 = FloatVector.fromArray(F16, chains, 16);
-    FloatVector s10 = FloatVector.fromArray(F16, chains, 32);
-    FloatVector s11 = FloatVector.fromArray(F16, chains, 48);
-    FloatVector s20 = FloatVector.fromArray(F16, chains, 64);
-    FloatVector s21 = FloatVector.fromArray(F16, chains, 80);
-    FloatVector s30 = FloatVector.fromArray(F16, chains, 96);
-    FloatVector s31 = FloatVector.fromArray(F16, chains, 112);
-    int i = 0;
-    for (; i + 16 <= m; i += 16) {
-      FloatVector x = FloatVector.fromArray(F16, d, d0 + i);
-      FloatVector y = FloatVector.fromArray(F16, d, d1 + i);
-      FloatVector q0 = FloatVector.fromArray(F16, c, co[0] + i);
-      s00 = q0.fma(x, s00);
-      s01 = q0.fma(y, s01);
-      FloatVector q1 = FloatVector.fromArray(F16, c, co[1] + i);
-      s10 = q1.fma(x, s10);
-      s11 = q1.fma(y, s11);
-      FloatVector q2 = FloatVector.fromArray(F16, c, co[2] + i);
-      s20 = q2.fma(x, s20);
-      s21 = q2.fma(y, s21);
-      FloatVector q3 = FloatVector.fromArray(F16, c, co[3] + i);
-      s30 = q3.fma(x, s30);
-      s31 = q3.fma(y, s31);
-    }
-    if (i < m) {
-      // remaining entries: masked lanes load zeros, and fma(0, 0, acc) is acc
-      VectorMask<Float> k = F16.indexInRange(i, m);
-      FloatVector x = FloatVector.fromArray(F16, d, d0 + i, k);
-      FloatVector y = FloatVector.fromArray(F16, d, d1 + i, k);
-      FloatVector q0 = FloatVector.fromArray(F16, c, co[0] + i, k);
-      s00 = q0.fma(x, s00);
-      s01 = q0.fma(y, s01);
-      FloatVector q1 = FloatVector.fromArray(F16, c, co[1] + i, k);
-      s10 = q1.fma(x, s10);
-      s11 = q1.fma(y, s11);
-      FloatVector q2 = FloatVector.fromArray(F16, c, co[2] + i, k);
-      s20 = q2.fma(x, s20);
-      s21 = q2.fma(y, s21);
-      FloatVector q3 = FloatVector.fromArray(F16, c, co[3] + i, k);
-      s30 = q3.fma(x, s30);
-      s31 = q3.fma(y, s31);
-    }
-    // the eight trees at once, each level a blend, a swap of lanes and an add: level by level,
-    // each addition adds the same two partial sums as tree16's (a + b and b + a are the same bits)
+  /**
+   * {@link #tile44}'s sixteen trees at once, each level a blend, a swap of lanes and an add: positions
+   * paired at lanes 8 and 4 apart, then heads at 2 and 1; every addition adds the same two partial
+   * sums as {@link #tree16}'s ({@code a + b} and {@code b + a} are the same bits).
+   */
+  private static void trees44(float[] chains, float[] out) {
     VectorMask<Float> high8 = TreeLanes.HIGH8;
-    VectorMask<Float> odd4 = TreeLanes.ODD4;
-    VectorMask<Float> odd2 = TreeLanes.ODD2;
     VectorShuffle<Float> swap8 = TreeLanes.SWAP8;
+    FloatVector w00 = level(chains, 0, 16, high8, swap8), w01 = level(chains, 32, 48, high8, swap8);
+    FloatVector w10 = level(chains, 64, 80, high8, swap8), w11 = level(chains, 96, 112, high8, swap8);
+    FloatVector w20 = level(chains, 128, 144, high8, swap8), w21 = level(chains, 160, 176, high8, swap8);
+    FloatVector w30 = level(chains, 192, 208, high8, swap8), w31 = level(chains, 224, 240, high8, swap8);
+    VectorMask<Float> odd4 = TreeLanes.ODD4;
     VectorShuffle<Float> swap4 = TreeLanes.SWAP4;
+    FloatVector u0 = w00.blend(w01, odd4).add(w01.blend(w00, odd4).rearrange(swap4)); // head 0, positions 0-3
+    FloatVector u1 = w10.blend(w11, odd4).add(w11.blend(w10, odd4).rearrange(swap4));
+    FloatVector u2 = w20.blend(w21, odd4).add(w21.blend(w20, odd4).rearrange(swap4));
+    FloatVector u3 = w30.blend(w31, odd4).add(w31.blend(w30, odd4).rearrange(swap4));
+    VectorMask<Float> odd2 = TreeLanes.ODD2;
     VectorShuffle<Float> swap2 = TreeLanes.SWAP2;
-    VectorShuffle<Float> swap1 = TreeLanes.SWAP1;
-    FloatVector x0 = s00.blend(s01, high8).add(s01.blend(s00, high8).rearrange(swap8)); // w: s00 | s01
-    FloatVector x1 = s10.blend(s11, high8).add(s11.blend(s10, high8).rearrange(swap8));
-    FloatVector x2 = s20.blend(s21, high8).add(s21.blend(s20, high8).rearrange(swap8));
-    FloatVector x3 = s30.blend(s31, high8).add(s31.blend(s30, high8).rearrange(swap8));
-    FloatVector y0 = x0.blend(x1, odd4).add(x1.blend(x0, odd4).rearrange(swap4)); // u: s00 s10 | s01 s11
-    FloatVector y1 = x2.blend(x3, odd4).add(x3.blend(x2, odd4).rearrange(swap4)); // u: s20 s30 | s21 s31
-    FloatVector v = y0.blend(y1, odd2).add(y1.blend(y0, odd2).rearrange(swap2)); // v: s00 s20 s10 s30 | s01 ...
-    v.add(v.rearrange(swap1)).intoArray(chains, 0); // the sums in the even lanes
-    out[0] = chains[0];
-    out[1] = chains[8];
-    out[2] = chains[4];
-    out[3] = chains[12];
-    out[4] = chains[2];
-    out[5] = chains[10];
-    out[6] = chains[6];
-    out[7] = chains[14];
+    FloatVector v01 = u0.blend(u1, odd2).add(u1.blend(u0, odd2).rearrange(swap2)); // heads 0 and 1
+    FloatVector v23 = u2.blend(u3, odd2).add(u3.blend(u2, odd2).rearrange(swap2));
+    VectorMask<Float> odd1 = TreeLanes.ODD1;
+    FloatVector sums = v01.blend(v23, odd1).add(v23.blend(v01, odd1).rearrange(TreeLanes.SWAP1));
+    sums.rearrange(TreeLanes.HEAD_POSITION).intoArray(out, 0);
+  }
+
+  /** Chains at {@code p} and {@code q} to their first level: lanes 0-7 of {@code p}'s, 8-15 of {@code q}'s. */
+  private static FloatVector level(float[] chains, int p, int q, VectorMask<Float> high8, VectorShuffle<Float> swap8) {
+    FloatVector x = FloatVector.fromArray(F16, chains, p);
+    FloatVector y = FloatVector.fromArray(F16, chains, q);
+    return x.blend(y, high8).add(y.blend(x, high8).rearrange(swap8));
   }
 
   /**
