@@ -66,7 +66,11 @@ final class AttentionTiles {
             Math.min(HEADS, n - g * HEADS), dots, tmp, at, scores, g * HEADS);
       }
     }
-    for (int j = 0; j < n; j++) {
+    int j = 0;
+    for (; j + HEADS <= n; j += HEADS) {
+      softmax4(scores[j], scores[j + 1], scores[j + 2], scores[j + 3], length);
+    }
+    for (; j < n; j++) {
       softmax(scores[j], length);
     }
     weightedSum(scores, n, latents, rank, length, out, (i * heads + h0) * rank);
@@ -125,14 +129,53 @@ final class AttentionTiles {
     for (int t = 0; t < length; t++) {
       max = Math.max(max, s[t]);
     }
-    for (int t = 0; t < length; t++) {
-      s[t] -= max;
-    }
-    ExpLanes.expInPlace(s, 0, length);
+    exp(s, max, length);
     float sum = 0f;
     for (int t = 0; t < length; t++) {
       sum += s[t]; // in order, as the scalar softmax adds
     }
+    divide(s, sum, length);
+  }
+
+  /**
+   * {@link #softmax} of four rows at once, each the same bits: the maxima and the in-order sums
+   * of four rows as four independent chains, where one row's chain waited on the latency of each
+   * addition (about as long as its exponentials took).
+   */
+  private static void softmax4(float[] s0, float[] s1, float[] s2, float[] s3, int length) {
+    float m0 = Float.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0;
+    for (int t = 0; t < length; t++) {
+      m0 = Math.max(m0, s0[t]);
+      m1 = Math.max(m1, s1[t]);
+      m2 = Math.max(m2, s2[t]);
+      m3 = Math.max(m3, s3[t]);
+    }
+    exp(s0, m0, length);
+    exp(s1, m1, length);
+    exp(s2, m2, length);
+    exp(s3, m3, length);
+    float u0 = 0f, u1 = 0f, u2 = 0f, u3 = 0f;
+    for (int t = 0; t < length; t++) {
+      u0 += s0[t];
+      u1 += s1[t];
+      u2 += s2[t];
+      u3 += s3[t];
+    }
+    divide(s0, u0, length);
+    divide(s1, u1, length);
+    divide(s2, u2, length);
+    divide(s3, u3, length);
+  }
+
+  /** {@code s[t] = exp(s[t] - max)}. */
+  private static void exp(float[] s, float max, int length) {
+    for (int t = 0; t < length; t++) {
+      s[t] -= max;
+    }
+    ExpLanes.expInPlace(s, 0, length);
+  }
+
+  private static void divide(float[] s, float sum, int length) {
     for (int t = 0; t < length; t++) {
       s[t] = s[t] / sum; // C2 vectorizes this loop itself
     }
