@@ -64,7 +64,7 @@ final class AttentionTiles {
       }
     }
     float[] dots = new float[HEADS * POSITIONS_PER_TILE]; // (head, position)
-    float[] tmp = new float[256]; // Dot16's chains between its segments
+    float[] tmp = new float[Dot16.TILE44_CHAINS]; // Dot16's chains between its segments (tile8 uses 16)
     int[] at = new int[2 * POSITIONS_PER_TILE]; // a tile's latent offsets, then its rotary key offsets
     for (int t0 = 0; t0 < length; t0 += POSITIONS) {
       int t1 = Math.min(length, t0 + POSITIONS);
@@ -120,7 +120,7 @@ final class AttentionTiles {
         at[p] = position * rank;
         at[POSITIONS_PER_TILE + p] = position * ropeDim;
       }
-      Dot16.tile44(qLatent, ql, latents, at, rank, q, qr, ropeKeys, at, ropeDim, dots, tmp);
+      Dot16.tile44(qLatent, ql, latents, at, rank, q, qr, ropeKeys, ropeDim, dots, tmp);
       int kept = Math.min(POSITIONS_PER_TILE, t1 - t);
       for (int j = 0; j < n; j++) {
         float[] row = scores[s + j];

@@ -18,6 +18,9 @@ final class Dot16 {
   private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
   private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
+  /** Floats of {@link #tile44}'s scratch: sixteen chains of sixteen lanes. */
+  static final int TILE44_CHAINS = 256;
+
   private Dot16() {}
 
   /**
@@ -117,26 +120,27 @@ final class Dot16 {
    * Sixteen two-segment dot products at once on 512-bit vectors, each in {@link #scalar}'s order:
    * row {@code j < 4} ({@code a} at {@code ao[j]}, n values, then {@code c} at {@code co[j]}, m
    * values) against position {@code p < 4} ({@code b} at {@code at[p]}, then {@code d} at {@code
-   * dAt[4 + p]}) into {@code out[4 * j + p]}. Sixteen independent chains, twice what the FMA latency
+   * at[4 + p]}) into {@code out[4 * j + p]}. Sixteen independent chains, twice what the FMA latency
    * needs, and each load of a position or a row feeds four of them (eight chains waited on the
-   * loads: 0.2-0.28 of the FMA peak at 2048 positions). {@code tmp} holds 256 floats.
+   * loads: 0.2-0.28 of the FMA peak at 2048 positions). {@code tmp} holds {@link #TILE44_CHAINS}
+   * floats.
    *
    * <p>The chains go from method to method exactly in {@code tmp}: in one method C1 ran out of
    * virtual registers and C2 never took it over (every vector operation allocated).
    */
   static void tile44(
-      float[] a, int[] ao, float[] b, int[] at, int n, float[] c, int[] co, float[] d, int[] dAt, int m,
+      float[] a, int[] ao, float[] b, int[] at, int n, float[] c, int[] co, float[] d, int m,
       float[] out, float[] tmp) {
-    Arrays.fill(tmp, 0, 256, 0f); // the chains start from these zeros
+    Arrays.fill(tmp, 0, TILE44_CHAINS, 0f); // the chains start from these zeros
     int whole = n / 16 * 16;
     segment44(a, ao, b, at, 0, whole, tmp);
     if (whole < n) {
       tail44(a, ao, b, at, 0, whole, n, tmp);
     }
     whole = m / 16 * 16;
-    segment44(c, co, d, dAt, 4, whole, tmp);
+    segment44(c, co, d, at, 4, whole, tmp);
     if (whole < m) {
-      tail44(c, co, d, dAt, 4, whole, m, tmp);
+      tail44(c, co, d, at, 4, whole, m, tmp);
     }
     trees44(tmp, out);
   }
