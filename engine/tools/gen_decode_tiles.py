@@ -14,6 +14,22 @@ def bf16_weights(v, arr, src):
             "          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();"]
 
 
+def chain_starts(T, V, L):
+    """Lines loading the T x V accumulators from y, or from ZEROS on a run's first columns.
+
+    Loads either way, so every chain enters the loop as one kind of vector: with a branch between
+    FloatVector.zero and a load, C2 on JDK 17 now and then compiled fp8t8 with its stores not
+    intrinsified, boxing every vector (batch-16 FP8 decode at a third of its speed)."""
+    lines = ["    float[] src = first ? ZEROS : y;", "    int src0 = first ? 0 : y0;"]
+    if T > 1:
+        lines.append("    int srcStride = first ? 0 : yStride;")
+    for t in range(T):
+        for v in range(V):
+            at = "src0" + (f" + {t} * srcStride" if t > 0 else "") + (f" + {v * L}" if v > 0 else "")
+            lines.append(f"    FloatVector a{t}{v} = FloatVector.fromArray(F, src, {at});")
+    return lines
+
+
 def gen(L, counts):
     V = 32 // L  # vectors per token row block
     cls = f"DecodeTiles{L}"
@@ -51,6 +67,7 @@ def gen(L, counts):
     w(f"  private static final VectorSpecies<Short> S = {sspecies};")
     w(f"  private static final VectorSpecies<Byte> B = {bspecies};")
     w("  private static final int FP8_MASK = 0x87F00000; // sign and the seven magnitude bits, after << 20")
+    w("  private static final float[] ZEROS = new float[64]; // where the chains start on a run's first columns")
     w("")
     w(f"  private {cls}() {{}}")
     for enc in ("bf16", "fp8", "int8", "int4"):
@@ -62,17 +79,7 @@ def gen(L, counts):
             w("")
             w(f"  /** {T} token(s) x 32 rows of {enc.upper()} weights {{@code b}} ({{@code (kc, 32)}}, stored layout). */")
             w(f"  static void {enc}t{T}({arr}, int from, int to{sc}, float[] x, int x0{xs}, float[] y, int y0{ys}, boolean first) {{")
-            for t in range(T):
-                w("    FloatVector " + ", ".join(f"a{t}{v}" for v in range(V)) + ";")
-            w("    if (first) {")
-            for t in range(T):
-                for v in range(V):
-                    w(f"      a{t}{v} = FloatVector.zero(F);")
-            w("    } else {")
-            for t in range(T):
-                for v in range(V):
-                    w(f"      a{t}{v} = FloatVector.fromArray(F, y, {y_at(L, t, v)});")
-            w("    }")
+            out.extend(chain_starts(T, V, L))
             if enc != "bf16":
                 for v in range(V):
                     w(f"    FloatVector s{v} = FloatVector.fromArray(F, scales, scaleAt + {v * L});")
@@ -120,14 +127,7 @@ def gen(L, counts):
         w("   * 0-31 and 32-63 of {@code y}), two streams of weights in flight and four chains instead of two.")
         w("   */")
         w("  static void bf16t1x64(short[] b, short[] c, int from, int to, float[] x, int x0, float[] y, int y0, boolean first) {")
-        w("    FloatVector a00, a01, a02, a03;")
-        w("    if (first) {")
-        for v in range(4):
-            w(f"      a0{v} = FloatVector.zero(F);")
-        w("    } else {")
-        for v in range(4):
-            w(f"      a0{v} = FloatVector.fromArray(F, y, {y_at(L, 0, v)});")
-        w("    }")
+        out.extend(chain_starts(1, 4, L))
         w("    for (int k = from; k < to; k++) {")
         w("      int at = k * 32;")
         for v in range(4):

@@ -26,19 +26,16 @@ final class DecodeTiles16 {
   private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
   private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
   private static final int FP8_MASK = 0x87F00000; // sign and the seven magnitude bits, after << 20
+  private static final float[] ZEROS = new float[64]; // where the chains start on a run's first columns
 
   private DecodeTiles16() {}
 
   /** 1 token(s) x 32 rows of BF16 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void bf16t1(short[] b, int from, int to, float[] x, int x0, float[] y, int y0, boolean first) {
-    FloatVector a00, a01;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
     for (int k = from; k < to; k++) {
       int at = k * 32;
       FloatVector w0 = ((IntVector) ShortVector.fromArray(S, b, at).convertShape(VectorOperators.S2I, I, 0))
@@ -55,19 +52,13 @@ final class DecodeTiles16 {
 
   /** 2 token(s) x 32 rows of BF16 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void bf16t2(short[] b, int from, int to, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
     int x1 = x0 + 1 * xStride;
     for (int k = from; k < to; k++) {
       int at = k * 32;
@@ -90,24 +81,15 @@ final class DecodeTiles16 {
 
   /** 3 token(s) x 32 rows of BF16 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void bf16t3(short[] b, int from, int to, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
     int x1 = x0 + 1 * xStride;
     int x2 = x0 + 2 * xStride;
     for (int k = from; k < to; k++) {
@@ -136,29 +118,17 @@ final class DecodeTiles16 {
 
   /** 4 token(s) x 32 rows of BF16 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void bf16t4(short[] b, int from, int to, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    FloatVector a30, a31;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-      a30 = FloatVector.zero(F);
-      a31 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
-      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
+    FloatVector a30 = FloatVector.fromArray(F, src, src0 + 3 * srcStride);
+    FloatVector a31 = FloatVector.fromArray(F, src, src0 + 3 * srcStride + 16);
     int x1 = x0 + 1 * xStride;
     int x2 = x0 + 2 * xStride;
     int x3 = x0 + 3 * xStride;
@@ -193,49 +163,25 @@ final class DecodeTiles16 {
 
   /** 8 token(s) x 32 rows of BF16 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void bf16t8(short[] b, int from, int to, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    FloatVector a30, a31;
-    FloatVector a40, a41;
-    FloatVector a50, a51;
-    FloatVector a60, a61;
-    FloatVector a70, a71;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-      a30 = FloatVector.zero(F);
-      a31 = FloatVector.zero(F);
-      a40 = FloatVector.zero(F);
-      a41 = FloatVector.zero(F);
-      a50 = FloatVector.zero(F);
-      a51 = FloatVector.zero(F);
-      a60 = FloatVector.zero(F);
-      a61 = FloatVector.zero(F);
-      a70 = FloatVector.zero(F);
-      a71 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
-      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
-      a40 = FloatVector.fromArray(F, y, y0 + 4 * yStride);
-      a41 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 16);
-      a50 = FloatVector.fromArray(F, y, y0 + 5 * yStride);
-      a51 = FloatVector.fromArray(F, y, y0 + 5 * yStride + 16);
-      a60 = FloatVector.fromArray(F, y, y0 + 6 * yStride);
-      a61 = FloatVector.fromArray(F, y, y0 + 6 * yStride + 16);
-      a70 = FloatVector.fromArray(F, y, y0 + 7 * yStride);
-      a71 = FloatVector.fromArray(F, y, y0 + 7 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
+    FloatVector a30 = FloatVector.fromArray(F, src, src0 + 3 * srcStride);
+    FloatVector a31 = FloatVector.fromArray(F, src, src0 + 3 * srcStride + 16);
+    FloatVector a40 = FloatVector.fromArray(F, src, src0 + 4 * srcStride);
+    FloatVector a41 = FloatVector.fromArray(F, src, src0 + 4 * srcStride + 16);
+    FloatVector a50 = FloatVector.fromArray(F, src, src0 + 5 * srcStride);
+    FloatVector a51 = FloatVector.fromArray(F, src, src0 + 5 * srcStride + 16);
+    FloatVector a60 = FloatVector.fromArray(F, src, src0 + 6 * srcStride);
+    FloatVector a61 = FloatVector.fromArray(F, src, src0 + 6 * srcStride + 16);
+    FloatVector a70 = FloatVector.fromArray(F, src, src0 + 7 * srcStride);
+    FloatVector a71 = FloatVector.fromArray(F, src, src0 + 7 * srcStride + 16);
     int x1 = x0 + 1 * xStride;
     int x2 = x0 + 2 * xStride;
     int x3 = x0 + 3 * xStride;
@@ -294,14 +240,10 @@ final class DecodeTiles16 {
 
   /** 1 token(s) x 32 rows of FP8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void fp8t1(byte[] b, int from, int to, float[] scales, int scaleAt, float[] x, int x0, float[] y, int y0, boolean first) {
-    FloatVector a00, a01;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     for (int k = from; k < to; k++) {
@@ -320,19 +262,13 @@ final class DecodeTiles16 {
 
   /** 2 token(s) x 32 rows of FP8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void fp8t2(byte[] b, int from, int to, float[] scales, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     int x1 = x0 + 1 * xStride;
@@ -357,24 +293,15 @@ final class DecodeTiles16 {
 
   /** 3 token(s) x 32 rows of FP8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void fp8t3(byte[] b, int from, int to, float[] scales, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     int x1 = x0 + 1 * xStride;
@@ -405,29 +332,17 @@ final class DecodeTiles16 {
 
   /** 4 token(s) x 32 rows of FP8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void fp8t4(byte[] b, int from, int to, float[] scales, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    FloatVector a30, a31;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-      a30 = FloatVector.zero(F);
-      a31 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
-      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
+    FloatVector a30 = FloatVector.fromArray(F, src, src0 + 3 * srcStride);
+    FloatVector a31 = FloatVector.fromArray(F, src, src0 + 3 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     int x1 = x0 + 1 * xStride;
@@ -464,49 +379,25 @@ final class DecodeTiles16 {
 
   /** 8 token(s) x 32 rows of FP8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void fp8t8(byte[] b, int from, int to, float[] scales, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    FloatVector a30, a31;
-    FloatVector a40, a41;
-    FloatVector a50, a51;
-    FloatVector a60, a61;
-    FloatVector a70, a71;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-      a30 = FloatVector.zero(F);
-      a31 = FloatVector.zero(F);
-      a40 = FloatVector.zero(F);
-      a41 = FloatVector.zero(F);
-      a50 = FloatVector.zero(F);
-      a51 = FloatVector.zero(F);
-      a60 = FloatVector.zero(F);
-      a61 = FloatVector.zero(F);
-      a70 = FloatVector.zero(F);
-      a71 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
-      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
-      a40 = FloatVector.fromArray(F, y, y0 + 4 * yStride);
-      a41 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 16);
-      a50 = FloatVector.fromArray(F, y, y0 + 5 * yStride);
-      a51 = FloatVector.fromArray(F, y, y0 + 5 * yStride + 16);
-      a60 = FloatVector.fromArray(F, y, y0 + 6 * yStride);
-      a61 = FloatVector.fromArray(F, y, y0 + 6 * yStride + 16);
-      a70 = FloatVector.fromArray(F, y, y0 + 7 * yStride);
-      a71 = FloatVector.fromArray(F, y, y0 + 7 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
+    FloatVector a30 = FloatVector.fromArray(F, src, src0 + 3 * srcStride);
+    FloatVector a31 = FloatVector.fromArray(F, src, src0 + 3 * srcStride + 16);
+    FloatVector a40 = FloatVector.fromArray(F, src, src0 + 4 * srcStride);
+    FloatVector a41 = FloatVector.fromArray(F, src, src0 + 4 * srcStride + 16);
+    FloatVector a50 = FloatVector.fromArray(F, src, src0 + 5 * srcStride);
+    FloatVector a51 = FloatVector.fromArray(F, src, src0 + 5 * srcStride + 16);
+    FloatVector a60 = FloatVector.fromArray(F, src, src0 + 6 * srcStride);
+    FloatVector a61 = FloatVector.fromArray(F, src, src0 + 6 * srcStride + 16);
+    FloatVector a70 = FloatVector.fromArray(F, src, src0 + 7 * srcStride);
+    FloatVector a71 = FloatVector.fromArray(F, src, src0 + 7 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     int x1 = x0 + 1 * xStride;
@@ -567,14 +458,10 @@ final class DecodeTiles16 {
 
   /** 1 token(s) x 32 rows of INT8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int8t1(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, float[] y, int y0, boolean first) {
-    FloatVector a00, a01;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
@@ -595,19 +482,13 @@ final class DecodeTiles16 {
 
   /** 2 token(s) x 32 rows of INT8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int8t2(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
@@ -634,24 +515,15 @@ final class DecodeTiles16 {
 
   /** 3 token(s) x 32 rows of INT8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int8t3(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
@@ -684,29 +556,17 @@ final class DecodeTiles16 {
 
   /** 4 token(s) x 32 rows of INT8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int8t4(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    FloatVector a30, a31;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-      a30 = FloatVector.zero(F);
-      a31 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
-      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
+    FloatVector a30 = FloatVector.fromArray(F, src, src0 + 3 * srcStride);
+    FloatVector a31 = FloatVector.fromArray(F, src, src0 + 3 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
@@ -745,49 +605,25 @@ final class DecodeTiles16 {
 
   /** 8 token(s) x 32 rows of INT8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int8t8(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    FloatVector a30, a31;
-    FloatVector a40, a41;
-    FloatVector a50, a51;
-    FloatVector a60, a61;
-    FloatVector a70, a71;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-      a30 = FloatVector.zero(F);
-      a31 = FloatVector.zero(F);
-      a40 = FloatVector.zero(F);
-      a41 = FloatVector.zero(F);
-      a50 = FloatVector.zero(F);
-      a51 = FloatVector.zero(F);
-      a60 = FloatVector.zero(F);
-      a61 = FloatVector.zero(F);
-      a70 = FloatVector.zero(F);
-      a71 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
-      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
-      a40 = FloatVector.fromArray(F, y, y0 + 4 * yStride);
-      a41 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 16);
-      a50 = FloatVector.fromArray(F, y, y0 + 5 * yStride);
-      a51 = FloatVector.fromArray(F, y, y0 + 5 * yStride + 16);
-      a60 = FloatVector.fromArray(F, y, y0 + 6 * yStride);
-      a61 = FloatVector.fromArray(F, y, y0 + 6 * yStride + 16);
-      a70 = FloatVector.fromArray(F, y, y0 + 7 * yStride);
-      a71 = FloatVector.fromArray(F, y, y0 + 7 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
+    FloatVector a30 = FloatVector.fromArray(F, src, src0 + 3 * srcStride);
+    FloatVector a31 = FloatVector.fromArray(F, src, src0 + 3 * srcStride + 16);
+    FloatVector a40 = FloatVector.fromArray(F, src, src0 + 4 * srcStride);
+    FloatVector a41 = FloatVector.fromArray(F, src, src0 + 4 * srcStride + 16);
+    FloatVector a50 = FloatVector.fromArray(F, src, src0 + 5 * srcStride);
+    FloatVector a51 = FloatVector.fromArray(F, src, src0 + 5 * srcStride + 16);
+    FloatVector a60 = FloatVector.fromArray(F, src, src0 + 6 * srcStride);
+    FloatVector a61 = FloatVector.fromArray(F, src, src0 + 6 * srcStride + 16);
+    FloatVector a70 = FloatVector.fromArray(F, src, src0 + 7 * srcStride);
+    FloatVector a71 = FloatVector.fromArray(F, src, src0 + 7 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
@@ -850,14 +686,10 @@ final class DecodeTiles16 {
 
   /** 1 token(s) x 32 rows of INT4 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int4t1(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, float[] y, int y0, boolean first) {
-    FloatVector a00, a01;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
@@ -877,19 +709,13 @@ final class DecodeTiles16 {
 
   /** 2 token(s) x 32 rows of INT4 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int4t2(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
@@ -915,24 +741,15 @@ final class DecodeTiles16 {
 
   /** 3 token(s) x 32 rows of INT4 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int4t3(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
@@ -964,29 +781,17 @@ final class DecodeTiles16 {
 
   /** 4 token(s) x 32 rows of INT4 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int4t4(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    FloatVector a30, a31;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-      a30 = FloatVector.zero(F);
-      a31 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
-      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
+    FloatVector a30 = FloatVector.fromArray(F, src, src0 + 3 * srcStride);
+    FloatVector a31 = FloatVector.fromArray(F, src, src0 + 3 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
@@ -1024,49 +829,25 @@ final class DecodeTiles16 {
 
   /** 8 token(s) x 32 rows of INT4 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int4t8(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01;
-    FloatVector a10, a11;
-    FloatVector a20, a21;
-    FloatVector a30, a31;
-    FloatVector a40, a41;
-    FloatVector a50, a51;
-    FloatVector a60, a61;
-    FloatVector a70, a71;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a20 = FloatVector.zero(F);
-      a21 = FloatVector.zero(F);
-      a30 = FloatVector.zero(F);
-      a31 = FloatVector.zero(F);
-      a40 = FloatVector.zero(F);
-      a41 = FloatVector.zero(F);
-      a50 = FloatVector.zero(F);
-      a51 = FloatVector.zero(F);
-      a60 = FloatVector.zero(F);
-      a61 = FloatVector.zero(F);
-      a70 = FloatVector.zero(F);
-      a71 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
-      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
-      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
-      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
-      a40 = FloatVector.fromArray(F, y, y0 + 4 * yStride);
-      a41 = FloatVector.fromArray(F, y, y0 + 4 * yStride + 16);
-      a50 = FloatVector.fromArray(F, y, y0 + 5 * yStride);
-      a51 = FloatVector.fromArray(F, y, y0 + 5 * yStride + 16);
-      a60 = FloatVector.fromArray(F, y, y0 + 6 * yStride);
-      a61 = FloatVector.fromArray(F, y, y0 + 6 * yStride + 16);
-      a70 = FloatVector.fromArray(F, y, y0 + 7 * yStride);
-      a71 = FloatVector.fromArray(F, y, y0 + 7 * yStride + 16);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 16);
+    FloatVector a30 = FloatVector.fromArray(F, src, src0 + 3 * srcStride);
+    FloatVector a31 = FloatVector.fromArray(F, src, src0 + 3 * srcStride + 16);
+    FloatVector a40 = FloatVector.fromArray(F, src, src0 + 4 * srcStride);
+    FloatVector a41 = FloatVector.fromArray(F, src, src0 + 4 * srcStride + 16);
+    FloatVector a50 = FloatVector.fromArray(F, src, src0 + 5 * srcStride);
+    FloatVector a51 = FloatVector.fromArray(F, src, src0 + 5 * srcStride + 16);
+    FloatVector a60 = FloatVector.fromArray(F, src, src0 + 6 * srcStride);
+    FloatVector a61 = FloatVector.fromArray(F, src, src0 + 6 * srcStride + 16);
+    FloatVector a70 = FloatVector.fromArray(F, src, src0 + 7 * srcStride);
+    FloatVector a71 = FloatVector.fromArray(F, src, src0 + 7 * srcStride + 16);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
     FloatVector o0 = FloatVector.fromArray(F, offsets, scaleAt + 0);
@@ -1131,18 +912,12 @@ final class DecodeTiles16 {
    * 0-31 and 32-63 of {@code y}), two streams of weights in flight and four chains instead of two.
    */
   static void bf16t1x64(short[] b, short[] c, int from, int to, float[] x, int x0, float[] y, int y0, boolean first) {
-    FloatVector a00, a01, a02, a03;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a02 = FloatVector.zero(F);
-      a03 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 16);
-      a02 = FloatVector.fromArray(F, y, y0 + 32);
-      a03 = FloatVector.fromArray(F, y, y0 + 48);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a02 = FloatVector.fromArray(F, src, src0 + 32);
+    FloatVector a03 = FloatVector.fromArray(F, src, src0 + 48);
     for (int k = from; k < to; k++) {
       int at = k * 32;
       FloatVector w0 = ((IntVector) ShortVector.fromArray(S, b, at).convertShape(VectorOperators.S2I, I, 0))

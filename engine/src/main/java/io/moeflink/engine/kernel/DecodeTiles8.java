@@ -26,23 +26,18 @@ final class DecodeTiles8 {
   private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
   private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
   private static final int FP8_MASK = 0x87F00000; // sign and the seven magnitude bits, after << 20
+  private static final float[] ZEROS = new float[64]; // where the chains start on a run's first columns
 
   private DecodeTiles8() {}
 
   /** 1 token(s) x 32 rows of BF16 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void bf16t1(short[] b, int from, int to, float[] x, int x0, float[] y, int y0, boolean first) {
-    FloatVector a00, a01, a02, a03;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a02 = FloatVector.zero(F);
-      a03 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 8);
-      a02 = FloatVector.fromArray(F, y, y0 + 16);
-      a03 = FloatVector.fromArray(F, y, y0 + 24);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 8);
+    FloatVector a02 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a03 = FloatVector.fromArray(F, src, src0 + 24);
     for (int k = from; k < to; k++) {
       int at = k * 32;
       FloatVector w0 = ((IntVector) ShortVector.fromArray(S, b, at).convertShape(VectorOperators.S2I, I, 0))
@@ -67,27 +62,17 @@ final class DecodeTiles8 {
 
   /** 2 token(s) x 32 rows of BF16 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void bf16t2(short[] b, int from, int to, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01, a02, a03;
-    FloatVector a10, a11, a12, a13;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a02 = FloatVector.zero(F);
-      a03 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a12 = FloatVector.zero(F);
-      a13 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 8);
-      a02 = FloatVector.fromArray(F, y, y0 + 16);
-      a03 = FloatVector.fromArray(F, y, y0 + 24);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 8);
-      a12 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a13 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 24);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 8);
+    FloatVector a02 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a03 = FloatVector.fromArray(F, src, src0 + 24);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 8);
+    FloatVector a12 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a13 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 24);
     int x1 = x0 + 1 * xStride;
     for (int k = from; k < to; k++) {
       int at = k * 32;
@@ -122,18 +107,12 @@ final class DecodeTiles8 {
 
   /** 1 token(s) x 32 rows of FP8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void fp8t1(byte[] b, int from, int to, float[] scales, int scaleAt, float[] x, int x0, float[] y, int y0, boolean first) {
-    FloatVector a00, a01, a02, a03;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a02 = FloatVector.zero(F);
-      a03 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 8);
-      a02 = FloatVector.fromArray(F, y, y0 + 16);
-      a03 = FloatVector.fromArray(F, y, y0 + 24);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 8);
+    FloatVector a02 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a03 = FloatVector.fromArray(F, src, src0 + 24);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 8);
     FloatVector s2 = FloatVector.fromArray(F, scales, scaleAt + 16);
@@ -162,27 +141,17 @@ final class DecodeTiles8 {
 
   /** 2 token(s) x 32 rows of FP8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void fp8t2(byte[] b, int from, int to, float[] scales, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01, a02, a03;
-    FloatVector a10, a11, a12, a13;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a02 = FloatVector.zero(F);
-      a03 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a12 = FloatVector.zero(F);
-      a13 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 8);
-      a02 = FloatVector.fromArray(F, y, y0 + 16);
-      a03 = FloatVector.fromArray(F, y, y0 + 24);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 8);
-      a12 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a13 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 24);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 8);
+    FloatVector a02 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a03 = FloatVector.fromArray(F, src, src0 + 24);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 8);
+    FloatVector a12 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a13 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 24);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 8);
     FloatVector s2 = FloatVector.fromArray(F, scales, scaleAt + 16);
@@ -221,18 +190,12 @@ final class DecodeTiles8 {
 
   /** 1 token(s) x 32 rows of INT8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int8t1(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, float[] y, int y0, boolean first) {
-    FloatVector a00, a01, a02, a03;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a02 = FloatVector.zero(F);
-      a03 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 8);
-      a02 = FloatVector.fromArray(F, y, y0 + 16);
-      a03 = FloatVector.fromArray(F, y, y0 + 24);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 8);
+    FloatVector a02 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a03 = FloatVector.fromArray(F, src, src0 + 24);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 8);
     FloatVector s2 = FloatVector.fromArray(F, scales, scaleAt + 16);
@@ -265,27 +228,17 @@ final class DecodeTiles8 {
 
   /** 2 token(s) x 32 rows of INT8 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int8t2(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01, a02, a03;
-    FloatVector a10, a11, a12, a13;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a02 = FloatVector.zero(F);
-      a03 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a12 = FloatVector.zero(F);
-      a13 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 8);
-      a02 = FloatVector.fromArray(F, y, y0 + 16);
-      a03 = FloatVector.fromArray(F, y, y0 + 24);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 8);
-      a12 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a13 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 24);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 8);
+    FloatVector a02 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a03 = FloatVector.fromArray(F, src, src0 + 24);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 8);
+    FloatVector a12 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a13 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 24);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 8);
     FloatVector s2 = FloatVector.fromArray(F, scales, scaleAt + 16);
@@ -328,18 +281,12 @@ final class DecodeTiles8 {
 
   /** 1 token(s) x 32 rows of INT4 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int4t1(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, float[] y, int y0, boolean first) {
-    FloatVector a00, a01, a02, a03;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a02 = FloatVector.zero(F);
-      a03 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 8);
-      a02 = FloatVector.fromArray(F, y, y0 + 16);
-      a03 = FloatVector.fromArray(F, y, y0 + 24);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 8);
+    FloatVector a02 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a03 = FloatVector.fromArray(F, src, src0 + 24);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 8);
     FloatVector s2 = FloatVector.fromArray(F, scales, scaleAt + 16);
@@ -370,27 +317,17 @@ final class DecodeTiles8 {
 
   /** 2 token(s) x 32 rows of INT4 weights {@code b} ({@code (kc, 32)}, stored layout). */
   static void int4t2(byte[] b, int from, int to, float[] scales, float[] offsets, int scaleAt, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
-    FloatVector a00, a01, a02, a03;
-    FloatVector a10, a11, a12, a13;
-    if (first) {
-      a00 = FloatVector.zero(F);
-      a01 = FloatVector.zero(F);
-      a02 = FloatVector.zero(F);
-      a03 = FloatVector.zero(F);
-      a10 = FloatVector.zero(F);
-      a11 = FloatVector.zero(F);
-      a12 = FloatVector.zero(F);
-      a13 = FloatVector.zero(F);
-    } else {
-      a00 = FloatVector.fromArray(F, y, y0);
-      a01 = FloatVector.fromArray(F, y, y0 + 8);
-      a02 = FloatVector.fromArray(F, y, y0 + 16);
-      a03 = FloatVector.fromArray(F, y, y0 + 24);
-      a10 = FloatVector.fromArray(F, y, y0 + 1 * yStride);
-      a11 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 8);
-      a12 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 16);
-      a13 = FloatVector.fromArray(F, y, y0 + 1 * yStride + 24);
-    }
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 8);
+    FloatVector a02 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a03 = FloatVector.fromArray(F, src, src0 + 24);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 8);
+    FloatVector a12 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 16);
+    FloatVector a13 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 24);
     FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt + 0);
     FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 8);
     FloatVector s2 = FloatVector.fromArray(F, scales, scaleAt + 16);

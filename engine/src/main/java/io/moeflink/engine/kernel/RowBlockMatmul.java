@@ -41,6 +41,15 @@ final class RowBlockMatmul {
    * 1.2-1.8x faster, measured on AVX-512).
    */
   private static final int FUSED_TOKENS_16 = 16;
+  /**
+   * Whether eight tokens of FP8 or INT weights share one fused tile, or run as two tiles of four
+   * (each widening the weights again: 8-10% slower at batch 8-16). JDK 17's C2 intrinsifies the
+   * last stores of {@code fp8t8} only now and then ({@code -XX:+PrintIntrinsics}: their species
+   * not a constant, left to late inlining), and then boxes those chains' vectors in every step
+   * of the loop: batch-16 FP8 decode at a third to two thirds of its speed in 2 of 10 runs. JDK 25
+   * never did; the JDKs between are not measured and take the tiles of four.
+   */
+  private static final boolean SCALED_EIGHTS = Runtime.version().feature() >= 25;
   /** Tokens per tile on a pair of blocks ({@link Tiles16#t5x64}). */
   private static final int PAIR_TOKENS = 5;
 
@@ -225,8 +234,9 @@ final class RowBlockMatmul {
       int scaleAt = scaled ? w.scaleOffset(block, (c0 + from) / group) : 0;
       boolean first = c0 + from == 0;
       if (L == 16) {
+        int eight = scaled && !SCALED_EIGHTS ? 4 : 8;
         for (int t = 0, n; t < tokens; t += n) { // groups of eight, then four, then the rest
-          n = tokens - t >= 8 ? 8 : tokens - t >= 4 ? 4 : tokens - t;
+          n = tokens - t >= 8 ? eight : tokens - t >= 4 ? 4 : tokens - t;
           fused16(encoding, n, s, from, to, w, scaleAt, x, t * cols + c0, cols, y, t * stride + base, stride, first);
         }
       } else {
