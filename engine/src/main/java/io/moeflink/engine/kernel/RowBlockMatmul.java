@@ -43,11 +43,12 @@ final class RowBlockMatmul {
   private static final int FUSED_TOKENS_16 = 16;
   /**
    * Whether eight tokens of FP8 or INT weights share one fused tile, or run as two tiles of four
-   * (each widening the weights again: 8-10% slower at batch 8-16). JDK 17's C2 intrinsifies the
-   * last stores of {@code fp8t8} only now and then ({@code -XX:+PrintIntrinsics}: their species
-   * not a constant, left to late inlining), and then boxes those chains' vectors in every step
-   * of the loop: batch-16 FP8 decode at a third to two thirds of its speed in 2 of 10 runs. JDK 25
-   * never did; the JDKs between are not measured and take the tiles of four.
+   * (each widening the weights again; no slower in batch-16 and batch-64 decode on JDK 17). JDK
+   * 17's C2 intrinsifies the last stores of {@code fp8t8} only now and then ({@code
+   * -XX:+PrintIntrinsics}: their species not a constant, left to late inlining), and then boxes
+   * those chains' vectors in every step of the loop: batch-16 FP8 decode at a third to two thirds
+   * of its speed in 1 to 3 of 10 runs. JDK 25 never did; the JDKs between are not measured and
+   * take the tiles of four.
    */
   private static final boolean SCALED_EIGHTS = Runtime.version().feature() >= 25;
   /** Tokens per tile on a pair of blocks ({@link Tiles16#t5x64}). */
