@@ -27,7 +27,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
@@ -269,19 +273,24 @@ class K8sManifestsTest {
   }
 
   /**
-   * Flink caps a TaskManager's direct memory at framework + task off-heap + network; the CPU
-   * kernels' re-laid-out weights live there, so every deployment gives task off-heap room, the
-   * overlays more than the base, and the process still has room for it.
+   * The CPU kernels' re-laid-out weights live on the task heap, so every deployment gives it room,
+   * the CPU overlay (two slots) more than the base, as Flink's own memory model sizes the
+   * TaskManager from the pod's memory (which the operator passes as {@code
+   * taskmanager.memory.process.size}), and the network buffers keep their share.
    */
   @ParameterizedTest
   @ValueSource(strings = {"cpu", "gpu"})
-  void taskOffHeapHoldsTheReLaidOutWeights(String overlay) {
+  void taskHeapHoldsTheReLaidOutWeights(String overlay) {
     for (ObjectNode deployment : flinkDeployments(overlay)) {
       Map<String, String> config = config(deployment);
-      MemorySize offHeap = MemorySize.parse(config.get("taskmanager.memory.task.off-heap.size"));
-      MemorySize process = MemorySize.parse(deployment.at("/spec/taskManager/resource/memory").asText());
-      assertThat(offHeap.getMebiBytes()).as(id(deployment)).isGreaterThanOrEqualTo(1024)
-          .isLessThan(process.getMebiBytes() / 2);
+      Configuration flink = Configuration.fromMap(config);
+      String process = deployment.at("/spec/taskManager/resource/memory").asText();
+      flink.set(TaskManagerOptions.TOTAL_PROCESS_MEMORY, MemorySize.parse(process));
+      TaskExecutorProcessSpec spec = TaskExecutorProcessUtils.processSpecFromConfig(flink);
+      int pod = MemorySize.parse(process).getMebiBytes();
+      assertThat(spec.getTaskHeapSize().getMebiBytes()).as(id(deployment) + " task heap")
+          .isGreaterThanOrEqualTo(overlay.equals("cpu") ? 8192 : 1024);
+      assertThat(spec.getNetworkMemSize().getMebiBytes()).as(id(deployment) + " network").isLessThan(pod / 8);
       assertThat(Double.parseDouble(config.get("taskmanager.memory.managed.fraction"))).as(id(deployment)).isLessThan(0.1);
     }
   }

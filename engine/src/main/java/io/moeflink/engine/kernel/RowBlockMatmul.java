@@ -70,7 +70,6 @@ final class RowBlockMatmul {
     final short[] shorts = new short[KC * ROWS];
     final float[] weights = new float[KC * ROWS]; // (KC, 32) F32
     final float[] second = new float[KC * ROWS]; // the next block's, for a pair of blocks
-    final short[] secondShorts = new short[KC * ROWS]; // the next block's BF16, for a fused pair
     float[] partial = new float[0]; // (tokens, 32) for the last, partial block
 
     float[] partial(int floats) {
@@ -152,18 +151,17 @@ final class RowBlockMatmul {
   }
 
   /**
-   * One token against two full BF16 blocks side by side ({@link DecodeTiles16#bf16t1x64}): the
-   * loads of two blocks' weights overlap, which a one-token tile, bound by the stream, needs (a
-   * decode's projections 1.06-1.07x, measured out of DRAM).
+   * One token against two full BF16 blocks side by side ({@link DecodeTiles16#bf16t1x64}), read
+   * where they lie: the loads of two blocks' weights overlap, which a one-token tile, bound by the
+   * stream, needs (a decode's projections 1.06-1.07x, measured out of DRAM).
    */
   private static void fusedPair(RowBlocks w, int block, float[] x, float[] y, Scratch s) {
     int cols = w.cols();
-    for (int c0 = 0; c0 < cols; c0 += KC) {
-      int kc = Math.min(KC, cols - c0);
-      w.stage(block, c0, kc, s.shorts);
-      w.stage(block + 1, c0, kc, s.secondShorts);
-      DecodeTiles16.bf16t1x64(s.shorts, s.secondShorts, 0, kc, x, c0, y, block * ROWS, c0 == 0);
-    }
+    short[] b = (short[]) w.chunk(block);
+    short[] c = (short[]) w.chunk(block + 1);
+    int k0 = w.firstColumn(block);
+    int cShift = (w.firstColumn(block + 1) - k0) * ROWS;
+    DecodeTiles16.bf16t1x64(b, c, cShift, k0, k0 + cols, x, -k0, y, block * ROWS, true);
   }
 
   /**
@@ -217,18 +215,14 @@ final class RowBlockMatmul {
   }
 
   /**
-   * Stages a run of BF16, FP8 or INT columns and runs the fused tiles over it, one scale group at a
-   * time for the scaled encodings.
+   * Runs the fused tiles over a run of BF16, FP8 or INT columns where they lie, one scale group at
+   * a time for the scaled encodings.
    */
   private static void fusedTiles(
       RowBlocks w, int block, int c0, int kc, Scratch s, float[] x, int cols, int tokens, float[] y, int base, int stride) {
     WeightEncoding encoding = w.encoding();
     boolean scaled = encoding != WeightEncoding.BF16;
-    if (scaled) {
-      w.stage(block, c0, kc, s.bytes);
-    } else {
-      w.stage(block, c0, kc, s.shorts);
-    }
+    int k0 = w.firstColumn(block) + c0; // column c0 + k of the block at k0 + k of its chunk
     int group = scaled ? w.groupSize() : kc;
     for (int from = 0; from < kc; ) {
       int to = scaled ? Math.min(kc, ((c0 + from) / group + 1) * group - c0) : kc;
@@ -238,28 +232,30 @@ final class RowBlockMatmul {
         int eight = scaled && !SCALED_EIGHTS ? 4 : 8;
         for (int t = 0, n; t < tokens; t += n) { // groups of eight, then four, then the rest
           n = tokens - t >= 8 ? eight : tokens - t >= 4 ? 4 : tokens - t;
-          fused16(encoding, n, s, from, to, w, scaleAt, x, t * cols + c0, cols, y, t * stride + base, stride, first);
+          fused16(encoding, n, w.chunk(block), k0 + from, k0 + to, w, scaleAt, x, t * cols + c0 - k0, cols, y,
+              t * stride + base, stride, first);
         }
       } else {
-        fused8(encoding, tokens, s, from, to, w, scaleAt, x, c0, cols, y, base, stride, first);
+        fused8(encoding, tokens, w.chunk(block), k0 + from, k0 + to, w, scaleAt, x, c0 - k0, cols, y, base, stride, first);
       }
       from = to;
     }
   }
 
-  private static void fused16(WeightEncoding encoding, int tokens, Scratch s, int from, int to, RowBlocks w,
+  private static void fused16(WeightEncoding encoding, int tokens, Object chunk, int from, int to, RowBlocks w,
       int scaleAt, float[] x, int x0, int cols, float[] y, int base, int stride, boolean first) {
     float[] sc = w.scales();
     float[] off = w.offsets();
-    byte[] b = s.bytes;
+    short[] h = chunk instanceof short[] shorts ? shorts : null; // BF16
+    byte[] b = chunk instanceof byte[] bytes ? bytes : null; // FP8, INT8, INT4
     switch (encoding) {
       case BF16 -> {
         switch (tokens) {
-          case 8 -> DecodeTiles16.bf16t8(s.shorts, from, to, x, x0, cols, y, base, stride, first);
-          case 4 -> DecodeTiles16.bf16t4(s.shorts, from, to, x, x0, cols, y, base, stride, first);
-          case 3 -> DecodeTiles16.bf16t3(s.shorts, from, to, x, x0, cols, y, base, stride, first);
-          case 2 -> DecodeTiles16.bf16t2(s.shorts, from, to, x, x0, cols, y, base, stride, first);
-          default -> DecodeTiles16.bf16t1(s.shorts, from, to, x, x0, y, base, first);
+          case 8 -> DecodeTiles16.bf16t8(h, from, to, x, x0, cols, y, base, stride, first);
+          case 4 -> DecodeTiles16.bf16t4(h, from, to, x, x0, cols, y, base, stride, first);
+          case 3 -> DecodeTiles16.bf16t3(h, from, to, x, x0, cols, y, base, stride, first);
+          case 2 -> DecodeTiles16.bf16t2(h, from, to, x, x0, cols, y, base, stride, first);
+          default -> DecodeTiles16.bf16t1(h, from, to, x, x0, y, base, first);
         }
       }
       case FP8 -> {
@@ -293,18 +289,19 @@ final class RowBlockMatmul {
     }
   }
 
-  private static void fused8(WeightEncoding encoding, int tokens, Scratch s, int from, int to, RowBlocks w,
+  private static void fused8(WeightEncoding encoding, int tokens, Object chunk, int from, int to, RowBlocks w,
       int scaleAt, float[] x, int x0, int cols, float[] y, int base, int stride, boolean first) {
     float[] sc = w.scales();
     float[] off = w.offsets();
-    byte[] b = s.bytes;
+    short[] h = chunk instanceof short[] shorts ? shorts : null; // BF16
+    byte[] b = chunk instanceof byte[] bytes ? bytes : null; // FP8, INT8, INT4
     boolean two = tokens == 2;
     switch (encoding) {
       case BF16 -> {
         if (two) {
-          DecodeTiles8.bf16t2(s.shorts, from, to, x, x0, cols, y, base, stride, first);
+          DecodeTiles8.bf16t2(h, from, to, x, x0, cols, y, base, stride, first);
         } else {
-          DecodeTiles8.bf16t1(s.shorts, from, to, x, x0, y, base, first);
+          DecodeTiles8.bf16t1(h, from, to, x, x0, y, base, first);
         }
       }
       case FP8 -> {

@@ -7,8 +7,11 @@ import java.nio.ByteOrder;
  * A weight matrix re-laid out for the CPU kernels: blocks of {@link #ROWS} output rows, each
  * stored K-major ({@code (cols, 32)}: for every input column the 32 rows' weights side by side),
  * in the matrix's own encoding. A block's weights for a range of columns are one contiguous run,
- * which a kernel copies into its own array and widens to F32 once for all the tokens it multiplies
- * ({@link #stage}). Rows past the last are zero.
+ * which a kernel reads where it lies (few tokens) or copies into its own array and widens to F32
+ * once for all the tokens it multiplies ({@link #stage}). Held in heap arrays of the encoding's
+ * element type, as JDK 17's vectors read only arrays portably: reading in place rather than
+ * staging a copy first runs a one-token tile 1.6-1.9x faster (docs/benchmarks.md). Rows past the
+ * last are zero.
  *
  * <ul>
  *   <li>F32 and BF16: the stored values.
@@ -25,8 +28,14 @@ import java.nio.ByteOrder;
 final class RowBlocks {
   /** Output rows per block: a kernel tile's width. */
   static final int ROWS = 32;
-  /** Largest buffer, in bytes; a larger matrix spreads its blocks over several. */
+  /** Largest block, in bytes. */
   private static final int MAX_CHUNK_BYTES = 1 << 30;
+  /**
+   * Bytes of blocks an array holds (at least one block). G1 gives an array of half a region or more
+   * (regions are 1-32 MiB by the heap's size) regions of its own, rounded up: a 1 MiB expert matrix
+   * in one array would take two 1 MiB regions. Arrays this small are laid out like any object.
+   */
+  private static final int CHUNK_BYTES = 256 << 10;
 
   private final WeightEncoding encoding;
   private final int rows;
@@ -34,14 +43,14 @@ final class RowBlocks {
   private final int blocks;
   private final int blockBytes;
   private final int blocksPerChunk;
-  private final ByteBuffer[] chunks; // blocks, each (cols, ROWS) weights in the encoding
+  private final Object[] chunks; // float[], short[] or byte[]: blocks, each (cols, ROWS) weights in the encoding
   private final float[] scales; // FP8: (blocks, colBlocks, ROWS) scale * 2^120; INT: (blocks, groups, ROWS)
   private final float[] offsets; // INT only: (blocks, groups, ROWS) what the kernel subtracts before scaling
   private final int scaleGroups; // FP8: 128-column blocks; INT: groups
   private final int groupSize; // FP8: 128; INT: the groups' size
 
   private RowBlocks(
-      WeightEncoding encoding, int rows, int cols, ByteBuffer[] chunks, int blocksPerChunk, float[] scales,
+      WeightEncoding encoding, int rows, int cols, Object[] chunks, int blocksPerChunk, float[] scales,
       float[] offsets, int scaleGroups, int groupSize) {
     this.encoding = encoding;
     this.rows = rows;
@@ -58,17 +67,21 @@ final class RowBlocks {
 
   /** Re-lays out {@code w}'s rows, reading each of its stored bytes once. */
   /**
-   * A direct buffer for the re-laid-out weights; past the JVM's direct-memory limit, an error that
-   * says which setting raises it.
+   * A heap array of {@code bytes} bytes in the encoding's element type, which the kernels read in
+   * place; past the heap's limit, an error that says which setting raises it.
    */
-  private static ByteBuffer allocate(WeightMatrix w, int bytes, long total) {
+  private static Object allocate(WeightMatrix w, int bytes, long total) {
     try {
-      return ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      return switch (w.encoding()) {
+        case F32 -> new float[bytes / 4];
+        case BF16 -> new short[bytes / 2];
+        case FP8, INT8, INT4 -> new byte[bytes];
+      };
     } catch (OutOfMemoryError e) {
-      OutOfMemoryError clear = new OutOfMemoryError("Out of direct memory re-laying out " + w.name() + " ("
-          + (total >> 20) + " MiB): the CPU kernels keep the weights they use off the heap, about the size of"
-          + " the dense weights (or of a shard's experts); raise -XX:MaxDirectMemorySize (bin/moe-flink:"
-          + " MOE_FLINK_JAVA_OPTS), or on Flink taskmanager.memory.task.off-heap.size");
+      OutOfMemoryError clear = new OutOfMemoryError("Out of heap re-laying out " + w.name() + " ("
+          + (total >> 20) + " MiB): the CPU kernels keep the weights they use on the heap, about the size of"
+          + " the dense weights (or of a shard's experts); raise -Xmx (bin/moe-flink: MOE_FLINK_JAVA_OPTS),"
+          + " or on Flink taskmanager.memory.task.heap.size");
       clear.initCause(e);
       throw clear;
     }
@@ -84,8 +97,8 @@ final class RowBlocks {
       throw new IllegalArgumentException(
           w.name() + " has " + cols + " columns: a block of 32 rows would exceed " + MAX_CHUNK_BYTES + " bytes");
     }
-    int perChunk = (int) Math.max(1, Math.min(blocks, MAX_CHUNK_BYTES / Math.max(blockBytes, 1)));
-    ByteBuffer[] chunks = new ByteBuffer[(blocks + perChunk - 1) / perChunk];
+    int perChunk = (int) Math.max(1, Math.min(blocks, CHUNK_BYTES / Math.max(blockBytes, 1)));
+    Object[] chunks = new Object[(blocks + perChunk - 1) / perChunk];
     for (int i = 0; i < chunks.length; i++) {
       int n = Math.min(perChunk, blocks - i * perChunk);
       chunks[i] = allocate(w, Math.toIntExact(n * blockBytes), (long) blocks * blockBytes);
@@ -99,12 +112,11 @@ final class RowBlocks {
     boolean scaled = encoding == WeightEncoding.FP8 || encoding == WeightEncoding.INT8 || encoding == WeightEncoding.INT4;
     float[] scales = scaled ? new float[blocks * groups * ROWS] : null;
     float[] offsets = encoding == WeightEncoding.INT8 || encoding == WeightEncoding.INT4 ? new float[scales.length] : null;
+    ByteBuffer src = ByteBuffer.allocate(Math.multiplyExact(Math.min(ROWS, rows), w.rowBytes())).order(ByteOrder.LITTLE_ENDIAN);
     for (int block = 0; block < blocks; block++) {
       int r0 = block * ROWS;
       int n = Math.min(ROWS, rows - r0);
-      ByteBuffer dst = chunks[block / perChunk].duplicate().order(ByteOrder.LITTLE_ENDIAN);
-      dst.position(Math.toIntExact((block % perChunk) * blockBytes));
-      transpose(w, r0, n, dst);
+      transpose(w, r0, n, src, chunks[block / perChunk], Math.toIntExact((block % perChunk) * blockBytes));
       for (int lane = 0; lane < n && scaled; lane++) {
         int stored = w.rowOffset() + r0 + lane;
         for (int g = 0; g < groups; g++) {
@@ -121,64 +133,59 @@ final class RowBlocks {
     return new RowBlocks(encoding, rows, cols, chunks, perChunk, scales, offsets, groups, groupSize);
   }
 
-  /** Writes stored rows {@code [r0, r0 + n)} of {@code w} at {@code dst}'s position as one block. */
-  private static void transpose(WeightMatrix w, int r0, int n, ByteBuffer dst) {
+  /**
+   * Writes stored rows {@code [r0, r0 + n)} of {@code w}, read into {@code src} (room for {@link
+   * #ROWS} rows, reused block after block so that a layout makes no garbage), into {@code dst} from
+   * byte {@code dstAt} as one block.
+   */
+  private static void transpose(WeightMatrix w, int r0, int n, ByteBuffer src, Object dst, int dstAt) {
     int cols = w.cols();
-    ByteBuffer src = ByteBuffer.allocate(Math.multiplyExact(n, w.rowBytes())).order(ByteOrder.LITTLE_ENDIAN);
+    src.clear();
     w.readRows(r0, n, src);
     switch (w.encoding()) {
       case BF16 -> {
-        short[] in = new short[n * cols];
-        short[] out = new short[cols * ROWS];
-        src.asShortBuffer().get(0, in);
+        short[] out = (short[]) dst;
+        int o = dstAt / 2;
         for (int lane = 0; lane < n; lane++) {
           for (int c = 0; c < cols; c++) {
-            out[c * ROWS + lane] = in[lane * cols + c];
+            out[o + c * ROWS + lane] = src.getShort((lane * cols + c) * 2);
           }
         }
-        dst.asShortBuffer().put(out);
       }
       case FP8 -> {
-        byte[] in = new byte[n * cols];
-        byte[] out = new byte[cols * ROWS];
-        src.get(0, in);
+        byte[] out = (byte[]) dst;
         for (int lane = 0; lane < n; lane++) {
           for (int c = 0; c < cols; c++) {
-            out[c * ROWS + lane] = in[lane * cols + c];
+            out[dstAt + c * ROWS + lane] = src.get(lane * cols + c);
           }
         }
-        dst.put(out);
       }
       case F32 -> {
-        float[] in = new float[n * cols];
-        float[] out = new float[cols * ROWS];
-        src.asFloatBuffer().get(0, in);
+        float[] out = (float[]) dst;
+        int o = dstAt / 4;
         for (int lane = 0; lane < n; lane++) {
           for (int c = 0; c < cols; c++) {
-            out[c * ROWS + lane] = in[lane * cols + c];
+            out[o + c * ROWS + lane] = src.getFloat((lane * cols + c) * 4);
           }
         }
-        dst.asFloatBuffer().put(out);
       }
       case INT8 -> {
-        byte[] out = new byte[cols * ROWS];
+        byte[] out = (byte[]) dst;
         for (int lane = 0; lane < n; lane++) {
           for (int c = 0; c < cols; c++) {
-            out[c * ROWS + lane] = (byte) w.integer(w.rowOffset() + r0 + lane, c);
+            out[dstAt + c * ROWS + lane] = (byte) w.integer(w.rowOffset() + r0 + lane, c);
           }
         }
-        dst.put(out);
       }
       case INT4 -> {
-        byte[] out = new byte[cols * ROWS / 2]; // (cols, 16): row j low nibble, row j + 16 high
+        byte[] out = (byte[]) dst; // (cols, 16) from dstAt: row j low nibble, row j + 16 high; zero before
         for (int lane = 0; lane < n; lane++) {
           for (int c = 0; c < cols; c++) {
             int u = w.integer(w.rowOffset() + r0 + lane, c) + 8;
-            int at = c * (ROWS / 2) + lane % (ROWS / 2);
+            int at = dstAt + c * (ROWS / 2) + lane % (ROWS / 2);
             out[at] = (byte) (lane < ROWS / 2 ? (out[at] & 0xF0) | u : (out[at] & 0x0F) | (u << 4));
           }
         }
-        dst.put(out);
       }
     }
   }
@@ -219,58 +226,59 @@ final class RowBlocks {
   }
 
   /**
+   * The array holding block {@code block} ({@code float[]}, {@code short[]} or {@code byte[]} by
+   * the encoding), whose column {@code c} starts at element {@code (firstColumn(block) + c) * 32}
+   * ({@code * 16} for INT4): the kernels read it in place.
+   */
+  Object chunk(int block) {
+    return chunks[block / blocksPerChunk];
+  }
+
+  /** Where block {@code block} starts in its {@link #chunk}, in columns. */
+  int firstColumn(int block) {
+    return (block % blocksPerChunk) * cols;
+  }
+
+  /**
    * Copies the stored weights of block {@code block}, columns {@code [c0, c0 + n)}, to {@code
    * dst[0 ..)} in the block's own layout (FP8, INT8, INT4).
    */
   void stage(int block, int c0, int n, byte[] dst) {
     int perColumn = ROWS * encoding.bits() / 8;
-    chunk(block).get(Math.toIntExact(start(block) + (long) c0 * perColumn), dst, 0, n * perColumn);
+    System.arraycopy(chunk(block), (firstColumn(block) + c0) * perColumn, dst, 0, n * perColumn);
   }
 
   /** As {@link #stage(int, int, int, byte[])}, for BF16. */
   void stage(int block, int c0, int n, short[] dst) {
-    chunk(block).asShortBuffer().get(Math.toIntExact((start(block) + (long) c0 * ROWS * 2) / 2), dst, 0, n * ROWS);
+    System.arraycopy(chunk(block), (firstColumn(block) + c0) * ROWS, dst, 0, n * ROWS);
   }
 
   /** As {@link #stage(int, int, int, byte[])}, for F32. */
   void stage(int block, int c0, int n, float[] dst) {
-    chunk(block).asFloatBuffer().get(Math.toIntExact((start(block) + (long) c0 * ROWS * 4) / 4), dst, 0, n * ROWS);
-  }
-
-  private ByteBuffer chunk(int block) {
-    return chunks[block / blocksPerChunk];
-  }
-
-  private long start(int block) {
-    return (long) (block % blocksPerChunk) * blockBytes;
+    System.arraycopy(chunk(block), (firstColumn(block) + c0) * ROWS, dst, 0, n * ROWS);
   }
 
   /** Exact value of element {@code (r, c)}, as the kernels widen it. */
   float get(int r, int c) {
     int block = r / ROWS;
     int lane = r % ROWS;
-    ByteBuffer chunk = chunk(block);
-    long at = start(block);
+    int column = firstColumn(block) + c;
     int s = scales == null ? 0 : scaleOffset(block, c / groupSize) + lane;
     return switch (encoding) {
-      case F32 -> chunk.getFloat(Math.toIntExact(at + ((long) c * ROWS + lane) * 4));
-      case BF16 -> Float.intBitsToFloat(chunk.getShort(Math.toIntExact(at + ((long) c * ROWS + lane) * 2)) << 16);
-      case FP8 -> Fp8Bits.value(chunk.get(Math.toIntExact(at + (long) c * ROWS + lane))) * scales[s];
-      case INT8 -> ((float) chunk.get(Math.toIntExact(at + (long) c * ROWS + lane)) - offsets[s]) * scales[s];
+      case F32 -> ((float[]) chunk(block))[column * ROWS + lane];
+      case BF16 -> Float.intBitsToFloat(((short[]) chunk(block))[column * ROWS + lane] << 16);
+      case FP8 -> Fp8Bits.value(((byte[]) chunk(block))[column * ROWS + lane]) * scales[s];
+      case INT8 -> ((float) ((byte[]) chunk(block))[column * ROWS + lane] - offsets[s]) * scales[s];
       case INT4 -> {
-        int b = chunk.get(Math.toIntExact(at + (long) c * (ROWS / 2) + lane % (ROWS / 2)));
+        int b = ((byte[]) chunk(block))[column * (ROWS / 2) + lane % (ROWS / 2)];
         int u = (lane < ROWS / 2 ? b : b >> 4) & 0xF;
         yield ((float) u - offsets[s]) * scales[s];
       }
     };
   }
 
-  /** Bytes held off the heap. */
+  /** Bytes of the re-laid-out weights. */
   long bytes() {
-    long b = 0;
-    for (ByteBuffer c : chunks) {
-      b += c.capacity();
-    }
-    return b;
+    return (long) blocks * blockBytes;
   }
 }

@@ -9,6 +9,7 @@ import io.moeflink.engine.checkpoint.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A projection weight {@code W} stored {@code [rows = out, cols = in]} in its checkpoint's
@@ -49,6 +50,7 @@ public final class WeightMatrix {
   private final int scaleCols;
   private final IntGroups ints; // INT8 and INT4 only
   private final Tensor source; // the checkpoint tensor, read without the mapping when re-laid out; or null
+  private static final LongAdder LAID_OUT_BYTES = new LongAdder();
   private volatile RowBlocks blocks; // the CPU kernels' layout, made on first use
 
   private WeightMatrix(
@@ -284,6 +286,11 @@ public final class WeightMatrix {
     return new WeightMatrix(name, encoding, out, t, count * out.bytes(), 0, 0, cols, count, null, null, null, null);
   }
 
+  /** Bytes of weights re-laid out for the CPU kernels in this JVM so far ({@link #blocks}). */
+  public static long laidOutBytes() {
+    return LAID_OUT_BYTES.sum();
+  }
+
   /**
    * This matrix re-laid out for the CPU kernels ({@link RowBlocks}), made on the first call and
    * kept: a shard's experts or a per-head view that the CPU never multiplies costs nothing.
@@ -295,6 +302,7 @@ public final class WeightMatrix {
         b = blocks;
         if (b == null) {
           b = RowBlocks.of(this);
+          LAID_OUT_BYTES.add(b.bytes());
           blocks = b;
         }
       }

@@ -28,7 +28,10 @@ class KernelBackendTest {
         Arguments.of(t, 64, 1024, 16),
         Arguments.of(t, 70, 260, 17), // one past the in-register widening: staged F32
         Arguments.of(t, 544, 300, 1), // one token on pairs of blocks and a single, runs of 128, 128 and 44
-        Arguments.of(t, 544, 300, 23))); // 17 blocks: pairs and a single; five tokens at a time, three left
+        Arguments.of(t, 544, 300, 23), // 17 blocks: pairs and a single; five tokens at a time, three left
+        // several arrays of blocks (BF16: three a 256 KiB array, so a pair spans two), read in place
+        Arguments.of(t, 256, 1300, 1),
+        Arguments.of(t, 256, 1300, 6)));
   }
 
   @ParameterizedTest(name = "{0} [{1} x {2}] x {3} tokens")
@@ -58,7 +61,9 @@ class KernelBackendTest {
         Arguments.of(bits, 33, 128, 128, false, 9), // one group per row: per-channel
         Arguments.of(bits, 96, 520, 8, false, 17),
         Arguments.of(bits, 64, 200, 32, true, 12), // eight, then four tokens, widened in registers
-        Arguments.of(bits, 45, 700, 96, false, 2))); // groups across the staged runs of 128 columns
+        Arguments.of(bits, 45, 700, 96, false, 2), // groups across the staged runs of 128 columns
+        Arguments.of(bits, 448, 1300, 128, false, 1), // blocks in several arrays, read in place
+        Arguments.of(bits, 448, 1300, 128, true, 4)));
   }
 
   @ParameterizedTest(name = "INT{0} [{1} x {2}] groups of {3}, symmetric {4}, {5} tokens")

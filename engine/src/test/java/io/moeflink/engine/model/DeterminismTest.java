@@ -6,12 +6,11 @@ import io.moeflink.engine.generate.LocalExchange;
 import io.moeflink.engine.kernel.BackendKind;
 import io.moeflink.engine.kernel.Backends;
 import io.moeflink.engine.kernel.KernelBackend;
+import io.moeflink.engine.kernel.WeightMatrix;
 import io.moeflink.engine.moe.MoeDispatch;
 import io.moeflink.engine.moe.ExpertBatch;
 import io.moeflink.engine.moe.ExpertPlacement;
 import io.moeflink.engine.moe.ExpertShard;
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -115,7 +114,7 @@ class DeterminismTest {
       for (ExpertShard shard : exchange.shards()) {
         shard.prepareWeights(k);
       }
-      long laidOut = settledDirectBytes();
+      long laidOut = WeightMatrix.laidOutBytes();
       LatentKvCache cache = prepared.newCache();
       float[] logits = null;
       for (int[] chunk : new int[][] {PROMPT, {5}, {6}}) {
@@ -124,27 +123,9 @@ class DeterminismTest {
         logits = pass.logits(0);
       }
       assertThat(logits).isEqualTo(lazy);
-      // the re-laid-out weights live in direct buffers: a step that laid out a missed one grows them
-      assertThat(directBytes()).isEqualTo(laidOut);
+      // a step that laid out a weight the preparation missed would add its bytes
+      assertThat(WeightMatrix.laidOutBytes()).isEqualTo(laidOut);
     }
-  }
-
-  /** The direct-buffer bytes once the buffers of earlier tests' dropped models are freed. */
-  private static long settledDirectBytes() throws InterruptedException {
-    long before = -1;
-    long now = directBytes();
-    for (int i = 0; i < 40 && now != before; i++) {
-      System.gc();
-      Thread.sleep(50);
-      before = now;
-      now = directBytes();
-    }
-    return now;
-  }
-
-  private static long directBytes() {
-    return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
-        .filter(pool -> pool.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
   }
 
   @Test
