@@ -100,7 +100,7 @@ final class RowBlockMatmul {
     for (int block = b0; block < b1; block++) {
       if (pairs && block + 1 < b1 && (block + 2) * ROWS <= rows) {
         if (fused) {
-          fusedPair(w, block, x, y, s);
+          fusedPair(w, block, x, y);
         } else {
           pair(w, block, x, tokens, y, s);
         }
@@ -111,11 +111,11 @@ final class RowBlockMatmul {
       float[] out = valid == ROWS ? y : s.partial(tokens * ROWS);
       int base = valid == ROWS ? block * ROWS : 0;
       int stride = valid == ROWS ? rows : ROWS;
-      for (int c0 = 0; c0 < cols; c0 += KC) {
-        int kc = Math.min(KC, cols - c0);
-        if (fused) {
-          fusedTiles(w, block, c0, kc, s, x, cols, tokens, out, base, stride);
-        } else {
+      if (fused) {
+        fusedTiles(w, block, x, cols, tokens, out, base, stride);
+      } else {
+        for (int c0 = 0; c0 < cols; c0 += KC) {
+          int kc = Math.min(KC, cols - c0);
           widen(w, block, c0, kc, s, s.weights);
           tiles(s.weights, kc, x, c0, cols, 0, tokens, out, base, stride, c0 == 0);
         }
@@ -155,7 +155,7 @@ final class RowBlockMatmul {
    * where they lie: the loads of two blocks' weights overlap, which a one-token tile, bound by the
    * stream, needs (a decode's projections 1.06-1.07x, measured out of DRAM).
    */
-  private static void fusedPair(RowBlocks w, int block, float[] x, float[] y, Scratch s) {
+  private static void fusedPair(RowBlocks w, int block, float[] x, float[] y) {
     int cols = w.cols();
     short[] b = (short[]) w.chunk(block);
     short[] c = (short[]) w.chunk(block + 1);
@@ -215,30 +215,29 @@ final class RowBlockMatmul {
   }
 
   /**
-   * Runs the fused tiles over a run of BF16, FP8 or INT columns where they lie, one scale group at
-   * a time for the scaled encodings.
+   * Runs the fused tiles over a block's BF16, FP8 or INT columns where they lie: all of them at
+   * once for BF16, one scale group at a time for the scaled encodings.
    */
-  private static void fusedTiles(
-      RowBlocks w, int block, int c0, int kc, Scratch s, float[] x, int cols, int tokens, float[] y, int base, int stride) {
+  private static void fusedTiles(RowBlocks w, int block, float[] x, int cols, int tokens, float[] y, int base, int stride) {
     WeightEncoding encoding = w.encoding();
     boolean scaled = encoding != WeightEncoding.BF16;
-    int k0 = w.firstColumn(block) + c0; // column c0 + k of the block at k0 + k of its chunk
-    int group = scaled ? w.groupSize() : kc;
-    for (int from = 0; from < kc; ) {
-      int to = scaled ? Math.min(kc, ((c0 + from) / group + 1) * group - c0) : kc;
-      int scaleAt = scaled ? w.scaleOffset(block, (c0 + from) / group) : 0;
-      boolean first = c0 + from == 0;
+    Object chunk = w.chunk(block);
+    int k0 = w.firstColumn(block); // column k of the block at k0 + k of its chunk
+    int group = scaled ? w.groupSize() : cols;
+    int eight = scaled && !SCALED_EIGHTS ? 4 : 8;
+    for (int from = 0; from < cols; from += group) {
+      int to = Math.min(cols, from + group);
+      int scaleAt = scaled ? w.scaleOffset(block, from / group) : 0;
+      boolean first = from == 0;
       if (L == 16) {
-        int eight = scaled && !SCALED_EIGHTS ? 4 : 8;
         for (int t = 0, n; t < tokens; t += n) { // groups of eight, then four, then the rest
           n = tokens - t >= 8 ? eight : tokens - t >= 4 ? 4 : tokens - t;
-          fused16(encoding, n, w.chunk(block), k0 + from, k0 + to, w, scaleAt, x, t * cols + c0 - k0, cols, y,
-              t * stride + base, stride, first);
+          fused16(encoding, n, chunk, k0 + from, k0 + to, w, scaleAt, x, t * cols - k0, cols, y, t * stride + base, stride,
+              first);
         }
       } else {
-        fused8(encoding, tokens, w.chunk(block), k0 + from, k0 + to, w, scaleAt, x, c0 - k0, cols, y, base, stride, first);
+        fused8(encoding, tokens, chunk, k0 + from, k0 + to, w, scaleAt, x, -k0, cols, y, base, stride, first);
       }
-      from = to;
     }
   }
 
