@@ -179,7 +179,7 @@ final class AttentionTiles {
     for (int t = 0; t < length; t++) {
       s[t] -= max;
     }
-    ExpLanes.expInPlace(s, 0, length);
+    FloatExp.expInPlace(s, 0, length);
   }
 
   private static void divide(float[] s, float sum, int length) {

@@ -11,7 +11,7 @@ import java.util.function.IntConsumer;
  * copy them.
  */
 abstract class CpuBackend implements KernelBackend {
-  /** What one {@code Math.exp} costs against a multiply-add, for splitting element-wise work. */
+  /** What one exponential costs against a multiply-add, for splitting element-wise work. */
   private static final long EXP_WORK = 16;
 
   private final WorkerPool pool;
@@ -167,7 +167,7 @@ abstract class CpuBackend implements KernelBackend {
   static void siluReference(float[] g, float[] u, int from, int to) {
     for (int i = from; i < to; i++) {
       float z = g[i];
-      g[i] = z / (1f + (float) Math.exp(-z)) * u[i];
+      g[i] = z / (1f + FloatExp.exp(-z)) * u[i];
     }
   }
 
@@ -230,7 +230,7 @@ abstract class CpuBackend implements KernelBackend {
       }
       float sum = 0f;
       for (int t = 0; t < length; t++) {
-        scores[t] = (float) Math.exp(scores[t] - max);
+        scores[t] = FloatExp.exp(scores[t] - max);
         sum += scores[t];
       }
       Arrays.fill(o, qo, qo + rank, 0f);

@@ -26,7 +26,7 @@ final class Dot16 {
   /**
    * The masks and swaps of the trees in 512-bit lanes, made on first use: an AVX2 machine never
    * makes them (a vector of a shape the kernels do not use cost JDK 17's C2 its constant vector
-   * classes in the API's shared methods once, see {@link ExpLanes}).
+   * classes in the API's shared methods once, docs/benchmarks.md).
    */
   private static final class TreeLanes {
     /** Lanes 8-15, 4-7 and 12-15, every other pair; swaps of lanes 8, 4, 2 and 1 apart. */

@@ -17,7 +17,8 @@ import java.util.function.IntConsumer;
  *
  * <p>Determinism contract: every output element is reduced in an order fixed by the operands'
  * shapes alone, never by the number of tokens in the call or the number of threads. Work is split
- * across threads by output rows (or heads, or token rows), never across a reduction.
+ * across threads by output rows (or heads, or token rows), never across a reduction. The
+ * exponential of the attention softmax and of SiLU is {@link FloatExp}'s, operation for operation.
  *
  * <p>A backend is driven by one thread at a time (a device backend keeps one stream); the
  * host-array kernels ({@link #matmul(WeightMatrix, float[], int, float[])}, {@link #dot}, {@link
@@ -94,7 +95,7 @@ public interface KernelBackend extends AutoCloseable {
    */
   void rotate(Activations v, HeadLayout at, int heads, int rows, Activations angles);
 
-  /** {@code g[i] = silu(g[i]) * u[i]} for {@code i < n}, {@code silu(z) = z / (1 + exp(-z))}. */
+  /** {@code g[i] = silu(g[i]) * u[i]} for {@code i < n}, {@code silu(z) = z / (1 + exp(-z))} ({@link FloatExp}). */
   void siluMultiply(Activations g, Activations u, int n);
 
   /** {@code acc[i] += x[i]} for {@code i < n}: the residual connection. */

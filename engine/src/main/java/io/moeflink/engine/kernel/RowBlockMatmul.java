@@ -13,12 +13,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@code y = W x} on {@link RowBlocks}, as a packed GEMM: for each block of 32 output rows and
- * each run of {@link #KC} columns, the weights are copied into a per-thread array and widened to
- * F32 once ({@code (KC, 32)}, in L1), then register tiles accumulate them with broadcast fused
+ * each run of {@link #KC} columns, the weights are widened to F32 once into a per-thread array
+ * ({@code (KC, 32)}, in L1), then register tiles accumulate them with broadcast fused
  * multiply-adds: on AVX-512 five tokens x two blocks (64 rows) where a thread has two full blocks
  * side by side, else up to eight tokens x 32 rows ({@link Tiles16}); on AVX2 three tokens x 32
  * rows ({@link Tiles8}). With few tokens (up to {@link #FUSED_TOKENS_16} on AVX-512, two on
- * AVX2) the staged stored weights are widened in registers instead, per tile ({@link
+ * AVX2) the stored weights are read in place and widened in registers instead, per tile ({@link
  * DecodeTiles16}, {@link DecodeTiles8}).
  *
  * <p>The order is the contract ({@code KernelBackend}): every output element is one chain of fused
@@ -29,14 +29,14 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class RowBlockMatmul {
   /**
-   * Columns staged at a time: a block of 32 rows x 128 columns is 8 KiB of BF16 and 16 KiB of F32,
+   * Columns widened at a time: a block of 32 rows x 128 columns is 8 KiB of BF16 and 16 KiB of F32,
    * which leaves room in a 48 KiB L1 for the activations (256 columns spilled it: BF16 experts
    * with four to eight tokens ran 1.3-1.5x slower).
    */
   static final int KC = 128;
   /**
    * Up to this many tokens on 16 lanes the weights are widened in registers per group of eight,
-   * four or fewer tokens ({@link DecodeTiles16}) rather than once into the staging array: the
+   * four or fewer tokens ({@link DecodeTiles16}) rather than once into the F32 array: the
    * loads then overlap the multiply-adds (a 16-token BF16 projection 1.16x, four to twelve tokens
    * 1.2-1.8x faster, measured on AVX-512).
    */
@@ -64,10 +64,8 @@ final class RowBlockMatmul {
 
   private RowBlockMatmul() {}
 
-  /** One thread's staging and widening arrays. */
+  /** One thread's widened runs. */
   private static final class Scratch {
-    final byte[] bytes = new byte[KC * ROWS]; // FP8, INT8 (INT4 uses half)
-    final short[] shorts = new short[KC * ROWS];
     final float[] weights = new float[KC * ROWS]; // (KC, 32) F32
     final float[] second = new float[KC * ROWS]; // the next block's, for a pair of blocks
     float[] partial = new float[0]; // (tokens, 32) for the last, partial block
@@ -116,7 +114,7 @@ final class RowBlockMatmul {
       } else {
         for (int c0 = 0; c0 < cols; c0 += KC) {
           int kc = Math.min(KC, cols - c0);
-          widen(w, block, c0, kc, s, s.weights);
+          widen(w, block, c0, kc, s.weights);
           tiles(s.weights, kc, x, c0, cols, 0, tokens, out, base, stride, c0 == 0);
         }
       }
@@ -139,8 +137,8 @@ final class RowBlockMatmul {
     for (int c0 = 0; c0 < cols; c0 += KC) {
       int kc = Math.min(KC, cols - c0);
       boolean first = c0 == 0;
-      widen(w, block, c0, kc, s, s.weights);
-      widen(w, block + 1, c0, kc, s, s.second);
+      widen(w, block, c0, kc, s.weights);
+      widen(w, block + 1, c0, kc, s.second);
       int t = 0;
       for (; t + PAIR_TOKENS <= tokens; t += PAIR_TOKENS) {
         Tiles16.t5x64(s.weights, s.second, kc, x, t * cols + c0, cols, y, t * rows + base, rows, first);
@@ -208,7 +206,7 @@ final class RowBlockMatmul {
 
   /**
    * Whether few enough tokens use each weight that widening it in registers ({@link DecodeTiles16},
-   * {@link DecodeTiles8}) beats widening it once into the staging array.
+   * {@link DecodeTiles8}) beats widening it once into the F32 array.
    */
   private static boolean fuses(WeightEncoding encoding, int tokens) {
     return encoding != WeightEncoding.F32 && tokens <= (L == 16 ? FUSED_TOKENS_16 : 2);
@@ -328,56 +326,61 @@ final class RowBlockMatmul {
     }
   }
 
-  /** Stages columns {@code [c0, c0 + n)} of a block (in {@code s}) and widens them to F32 in {@code out}. */
-  private static void widen(RowBlocks w, int block, int c0, int n, Scratch s, float[] out) {
+  /**
+   * Widens columns {@code [c0, c0 + n)} of a block to F32 in {@code out}, read where they lie in
+   * the block's chunk (F32 is copied): a staging copy first cost a sixth of a 512-token prefill.
+   */
+  private static void widen(RowBlocks w, int block, int c0, int n, float[] out) {
+    int column = w.firstColumn(block) + c0; // where column c0 lies in the chunk
     switch (w.encoding()) {
       case F32 -> w.stage(block, c0, n, out);
       case BF16 -> {
-        short[] in = s.shorts;
-        w.stage(block, c0, n, in);
+        short[] in = (short[]) w.chunk(block);
+        int shift = column * ROWS;
         for (int i = 0, count = n * ROWS; i < count; i += L) {
-          IntVector wide = (IntVector) ShortVector.fromArray(S, in, i).convertShape(VectorOperators.S2I, I, 0);
+          IntVector wide = (IntVector) ShortVector.fromArray(S, in, shift + i).convertShape(VectorOperators.S2I, I, 0);
           wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
         }
       }
       case FP8 -> {
-        byte[] in = s.bytes;
-        w.stage(block, c0, n, in);
+        byte[] in = (byte[]) w.chunk(block);
+        int shift = column * ROWS;
         float[] scales = w.scales();
         for (int c = 0; c < n; c++) {
           int scaleAt = w.scaleOffset(block, (c0 + c) / w.groupSize());
           for (int lane = 0; lane < ROWS; lane += L) {
             int i = c * ROWS + lane;
-            IntVector codes = (IntVector) ByteVector.fromArray(B, in, i).convertShape(VectorOperators.B2I, I, 0);
+            IntVector codes = (IntVector) ByteVector.fromArray(B, in, shift + i).convertShape(VectorOperators.B2I, I, 0);
             FloatVector value = codes.lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats();
             value.mul(FloatVector.fromArray(F, scales, scaleAt + lane)).intoArray(out, i);
           }
         }
       }
       case INT8 -> {
-        byte[] in = s.bytes;
-        w.stage(block, c0, n, in);
+        byte[] in = (byte[]) w.chunk(block);
+        int shift = column * ROWS;
         float[] scales = w.scales();
         float[] offsets = w.offsets();
         for (int c = 0; c < n; c++) {
           int at = w.scaleOffset(block, (c0 + c) / w.groupSize());
           for (int lane = 0; lane < ROWS; lane += L) {
             int i = c * ROWS + lane;
-            FloatVector q = (FloatVector) ByteVector.fromArray(B, in, i).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q = (FloatVector) ByteVector.fromArray(B, in, shift + i).convertShape(VectorOperators.B2F, F, 0);
             scaled(q, offsets, scales, at + lane).intoArray(out, i);
           }
         }
       }
       case INT4 -> {
-        byte[] in = s.bytes;
-        w.stage(block, c0, n, in);
+        byte[] in = (byte[]) w.chunk(block);
+        int half = ROWS / 2;
+        int shift = column * half;
         float[] scales = w.scales();
         float[] offsets = w.offsets();
-        int half = ROWS / 2;
         for (int c = 0; c < n; c++) {
           int at = w.scaleOffset(block, (c0 + c) / w.groupSize());
           for (int lane = 0; lane < half; lane += L) {
-            IntVector pairs = (IntVector) ByteVector.fromArray(B, in, c * half + lane).convertShape(VectorOperators.B2I, I, 0);
+            IntVector pairs =
+                (IntVector) ByteVector.fromArray(B, in, shift + c * half + lane).convertShape(VectorOperators.B2I, I, 0);
             FloatVector low = (FloatVector) pairs.and(0xF).convert(VectorOperators.I2F, 0);
             FloatVector high = (FloatVector) pairs.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
             scaled(low, offsets, scales, at + lane).intoArray(out, c * ROWS + lane);

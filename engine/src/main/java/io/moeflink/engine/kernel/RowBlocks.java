@@ -7,8 +7,8 @@ import java.nio.ByteOrder;
  * A weight matrix re-laid out for the CPU kernels: blocks of {@link #ROWS} output rows, each
  * stored K-major ({@code (cols, 32)}: for every input column the 32 rows' weights side by side),
  * in the matrix's own encoding. A block's weights for a range of columns are one contiguous run,
- * which a kernel reads where it lies (few tokens) or copies into its own array and widens to F32
- * once for all the tokens it multiplies ({@link #stage}). Held in heap arrays of the encoding's
+ * which a kernel reads where it lies, widening in registers (few tokens) or once into its own F32
+ * array for all the tokens it multiplies. Held in heap arrays of the encoding's
  * element type, as JDK 17's vectors read only arrays portably: reading in place rather than
  * staging a copy first runs a one-token tile 1.6-1.9x faster (docs/benchmarks.md). Rows past the
  * last are zero.
@@ -239,21 +239,7 @@ final class RowBlocks {
     return (block % blocksPerChunk) * cols;
   }
 
-  /**
-   * Copies the stored weights of block {@code block}, columns {@code [c0, c0 + n)}, to {@code
-   * dst[0 ..)} in the block's own layout (FP8, INT8, INT4).
-   */
-  void stage(int block, int c0, int n, byte[] dst) {
-    int perColumn = ROWS * encoding.bits() / 8;
-    System.arraycopy(chunk(block), (firstColumn(block) + c0) * perColumn, dst, 0, n * perColumn);
-  }
-
-  /** As {@link #stage(int, int, int, byte[])}, for BF16. */
-  void stage(int block, int c0, int n, short[] dst) {
-    System.arraycopy(chunk(block), (firstColumn(block) + c0) * ROWS, dst, 0, n * ROWS);
-  }
-
-  /** As {@link #stage(int, int, int, byte[])}, for F32. */
+  /** Copies F32 block {@code block}'s columns {@code [c0, c0 + n)} to {@code dst[0 ..)}, in its layout. */
   void stage(int block, int c0, int n, float[] dst) {
     System.arraycopy(chunk(block), (firstColumn(block) + c0) * ROWS, dst, 0, n * ROWS);
   }

@@ -1,27 +1,27 @@
 package io.moeflink.engine.kernel;
 
+import static io.moeflink.engine.kernel.Lanes.F;
+import static io.moeflink.engine.kernel.Lanes.L;
+
+import jdk.incubator.vector.FloatVector;
+
 /**
- * {@code g[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i]}, the scalar SiLU's bits, a
- * block at a time: {@code -g} into this thread's scratch, its exponential in place ({@link
- * ExpLanes}), then the sum, division and product (IEEE, so C2's vectors keep the bits).
+ * {@code g[i] = g[i] / (1f + FloatExp.exp(-g[i])) * u[i]}, the scalar SiLU's bits, in vector
+ * lanes: the exponential ({@link FloatExp#lanes}), the sum, the division and the product are each
+ * IEEE lane-wise, as the scalar expression rounds them.
  */
 final class SiluTiles {
-  private static final int BLOCK = 1024;
-  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[BLOCK]);
+  private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
 
   private SiluTiles() {}
 
   static void siluMultiply(float[] g, float[] u, int from, int to) {
-    float[] e = SCRATCH.get();
-    for (int b = from; b < to; b += BLOCK) {
-      int n = Math.min(BLOCK, to - b);
-      for (int k = 0; k < n; k++) {
-        e[k] = -g[b + k];
-      }
-      ExpLanes.expInPlace(e, 0, n);
-      for (int k = 0; k < n; k++) { // C2 vectorizes these plain loops itself
-        g[b + k] = g[b + k] / (1f + e[k]) * u[b + k];
-      }
+    int i = from;
+    for (int bound = from + F.loopBound(to - from); i < bound; i += L) {
+      FloatVector z = FloatVector.fromArray(F, g, i);
+      FloatVector e = FloatExp.lanes(z.neg());
+      z.div(e.add(ONE)).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
     }
+    CpuBackend.siluReference(g, u, i, to);
   }
 }

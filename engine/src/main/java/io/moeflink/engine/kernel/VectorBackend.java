@@ -51,7 +51,7 @@ public final class VectorBackend extends CpuBackend {
     });
   }
 
-  /** The reference's bits, the exponential in double lanes ({@link SiluTiles}). */
+  /** The reference's bits, in vector lanes ({@link SiluTiles}). */
   @Override
   void siluMultiply(float[] g, float[] u, int from, int to) {
     SiluTiles.siluMultiply(g, u, from, to);

@@ -4,6 +4,7 @@
 // reduced in an order fixed by the shapes (lane-strided partials, then the warp butterfly), so
 // results do not depend on the batch. Build flags: see build-ptx.sh.
 
+#include "float_exp.cuh"
 #include "warp.cuh"
 
 // Warps per thread block of the attention kernel.
@@ -94,7 +95,7 @@ extern "C" __global__ void latent_attention(
     max = warp_max(max);
     float sum = 0.0f;
     for (int t = lane; t < length; t += WARP_SIZE) {
-      const float e = (float)exp((double)__fsub_rn(s[t], max));
+      const float e = float_exp(__fsub_rn(s[t], max));
       s[t] = e;
       sum = __fadd_rn(sum, e);
     }

@@ -4,6 +4,7 @@
 // fixed order (lane-strided partial sums, then a butterfly), independent of the number of rows.
 // Build flags: see build-ptx.sh (-ftz=false, -fmad=false, IEEE division and square root).
 
+#include "float_exp.cuh"
 #include "warp.cuh"
 
 // Warps per thread block for the row kernels; each owns one row.
@@ -32,12 +33,12 @@ extern "C" __global__ void rms_norm(
   }
 }
 
-// g[i] = silu(g[i]) * u[i], silu(z) = z / (1 + exp(-z)) with exp in double rounded to float, as
-// the host's (float) Math.exp. Launch: any 1-D grid covering n.
+// g[i] = silu(g[i]) * u[i], silu(z) = z / (1 + exp(-z)) with the host's exponential (float_exp.cuh).
+// Launch: any 1-D grid covering n.
 extern "C" __global__ void silu_and_multiply(float* g, const float* u, int n) {
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
     const float z = g[i];
-    const float e = (float)exp(-(double)z);
+    const float e = float_exp(-z);
     g[i] = __fmul_rn(__fdiv_rn(z, __fadd_rn(1.0f, e)), u[i]);
   }
 }
