@@ -36,6 +36,13 @@ final class RowBlocks {
    * in one array would take two 1 MiB regions. Arrays this small are laid out like any object.
    */
   private static final int CHUNK_BYTES = 256 << 10;
+  /**
+   * Bytes of an array's header (at most), which a chunk leaves room for within {@link
+   * #CHUNK_BYTES}. G1 copies the arrays that outlive a young collection into regions one after
+   * another, and four arrays of 256 KiB and a header do not fit a 1 MiB region: each took three and
+   * left a quarter unused ({@code small} needed a 2 GiB heap, now 1650 MiB, docs/benchmarks.md).
+   */
+  private static final int ARRAY_HEADER = 16;
 
   private final WeightEncoding encoding;
   private final int rows;
@@ -65,7 +72,6 @@ final class RowBlocks {
     this.groupSize = groupSize;
   }
 
-  /** Re-lays out {@code w}'s rows, reading each of its stored bytes once. */
   /**
    * A heap array of {@code bytes} bytes in the encoding's element type, which the kernels read in
    * place; past the heap's limit, an error that says which setting raises it.
@@ -87,6 +93,7 @@ final class RowBlocks {
     }
   }
 
+  /** Re-lays out {@code w}'s rows, reading each of its stored bytes once. */
   static RowBlocks of(WeightMatrix w) {
     WeightEncoding encoding = w.encoding();
     int rows = w.rows();
@@ -97,7 +104,7 @@ final class RowBlocks {
       throw new IllegalArgumentException(
           w.name() + " has " + cols + " columns: a block of 32 rows would exceed " + MAX_CHUNK_BYTES + " bytes");
     }
-    int perChunk = (int) Math.max(1, Math.min(blocks, CHUNK_BYTES / Math.max(blockBytes, 1)));
+    int perChunk = (int) Math.max(1, Math.min(blocks, (CHUNK_BYTES - ARRAY_HEADER) / Math.max(blockBytes, 1)));
     Object[] chunks = new Object[(blocks + perChunk - 1) / perChunk];
     for (int i = 0; i < chunks.length; i++) {
       int n = Math.min(perChunk, blocks - i * perChunk);
