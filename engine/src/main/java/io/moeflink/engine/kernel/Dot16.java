@@ -1,6 +1,5 @@
 package io.moeflink.engine.kernel;
 
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
@@ -123,46 +122,40 @@ final class Dot16 {
    * at[4 + p]}) into {@code out[4 * j + p]}. Sixteen independent chains, twice what the FMA latency
    * needs, and each load of a position or a row feeds four of them (eight chains waited on the
    * loads: 0.2-0.28 of the FMA peak at 2048 positions). {@code tmp} holds {@link #TILE44_CHAINS}
-   * floats.
-   *
-   * <p>The chains go from method to method exactly in {@code tmp}: in one method C1 ran out of
-   * virtual registers and C2 never took it over (every vector operation allocated).
+   * floats. Segments whose lengths are not multiples of 16 (small test models only: MLA's latent
+   * rank and rotary dimension are) take {@link #scalar}, the same order one product at a time.
    */
   static void tile44(
       float[] a, int[] ao, float[] b, int[] at, int n, float[] c, int[] co, float[] d, int m,
       float[] out, float[] tmp) {
-    Arrays.fill(tmp, 0, TILE44_CHAINS, 0f); // the chains start from these zeros
-    int whole = n / 16 * 16;
-    segment44(a, ao, b, at, 0, whole, tmp);
-    if (whole < n) {
-      tail44(a, ao, b, at, 0, whole, n, tmp);
+    if (n % 16 == 0 && m % 16 == 0) {
+      whole44(a, ao, b, at, n, c, co, d, m, tmp);
+      trees44(tmp, out);
+      return;
     }
-    whole = m / 16 * 16;
-    segment44(c, co, d, at, 4, whole, tmp);
-    if (whole < m) {
-      tail44(c, co, d, at, 4, whole, m, tmp);
+    for (int j = 0; j < 4; j++) {
+      for (int p = 0; p < 4; p++) {
+        out[4 * j + p] = scalar(a, ao[j], b, at[p], n, c, co[j], d, at[4 + p], m);
+      }
     }
-    trees44(tmp, out);
   }
 
   /**
-   * Entries {@code [0, n)} ({@code n} a multiple of 16) of one segment of {@link #tile44}: row
-   * {@code j} at {@code ao[j]}, position {@code p} at {@code at[k + p]}; chain {@code (j, p)} goes
-   * on from {@code chains[16 * (4 * j + p) ..]} and is left there. Every chain is loaded and
-   * stored whatever the segment, and a remainder is {@link #tail44}'s: in one method with both
-   * the loop and the remainder, C1 ran out of virtual registers, and the method never left its
-   * unprofiled tier-2 code, where every vector operation allocates.
+   * Both segments of {@link #tile44}, each a multiple of 16 long: the chains start from zero in
+   * registers and stay there from the first segment to the second, then go to {@code chains} for
+   * the trees. Until 2026-12-07 each segment was a method of its own that took the chains from
+   * memory and left them there (64 vector loads and stores for a tile's 320 vector multiply-adds
+   * at rank 256; prefill 1x2048 0.49 -> 0.51 of the FMA peak without them). The stores are written
+   * out, not a call: with a call of sixteen vector arguments, C2 (JDK 25) stopped inlining before
+   * it and boxed them.
    */
-  private static void segment44(float[] a, int[] ao, float[] b, int[] at, int k, int n, float[] chains) {
-    FloatVector s00 = FloatVector.fromArray(F16, chains, 0), s01 = FloatVector.fromArray(F16, chains, 16);
-    FloatVector s02 = FloatVector.fromArray(F16, chains, 32), s03 = FloatVector.fromArray(F16, chains, 48);
-    FloatVector s10 = FloatVector.fromArray(F16, chains, 64), s11 = FloatVector.fromArray(F16, chains, 80);
-    FloatVector s12 = FloatVector.fromArray(F16, chains, 96), s13 = FloatVector.fromArray(F16, chains, 112);
-    FloatVector s20 = FloatVector.fromArray(F16, chains, 128), s21 = FloatVector.fromArray(F16, chains, 144);
-    FloatVector s22 = FloatVector.fromArray(F16, chains, 160), s23 = FloatVector.fromArray(F16, chains, 176);
-    FloatVector s30 = FloatVector.fromArray(F16, chains, 192), s31 = FloatVector.fromArray(F16, chains, 208);
-    FloatVector s32 = FloatVector.fromArray(F16, chains, 224), s33 = FloatVector.fromArray(F16, chains, 240);
-    int b0 = at[k], b1 = at[k + 1], b2 = at[k + 2], b3 = at[k + 3];
+  private static void whole44(
+      float[] a, int[] ao, float[] b, int[] at, int n, float[] c, int[] co, float[] d, int m, float[] chains) {
+    FloatVector s00 = FloatVector.zero(F16), s01 = s00, s02 = s00, s03 = s00;
+    FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+    FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+    FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+    int b0 = at[0], b1 = at[1], b2 = at[2], b3 = at[3];
     int a0 = ao[0], a1 = ao[1], a2 = ao[2], a3 = ao[3];
     for (int i = 0; i < n; i += 16) {
       FloatVector x0 = FloatVector.fromArray(F16, b, b0 + i);
@@ -190,29 +183,40 @@ final class Dot16 {
       s32 = q.fma(x2, s32);
       s33 = q.fma(x3, s33);
     }
-    store16(s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33, chains);
-  }
-
-  /**
-   * {@link #segment44}'s entries {@code [i, n)}, fewer than 16: masked lanes load zeros, and
-   * {@code fma(0, 0, acc)} is {@code acc}. One chain at a time, each loaded and stored.
-   */
-  private static void tail44(float[] a, int[] ao, float[] b, int[] at, int k, int i, int n, float[] chains) {
-    VectorMask<Float> mask = F16.indexInRange(i, n);
-    for (int j = 0; j < 4; j++) {
-      FloatVector q = FloatVector.fromArray(F16, a, ao[j] + i, mask);
-      for (int p = 0; p < 4; p++) {
-        int chain = 16 * (4 * j + p);
-        FloatVector x = FloatVector.fromArray(F16, b, at[k + p] + i, mask);
-        q.fma(x, FloatVector.fromArray(F16, chains, chain)).intoArray(chains, chain);
-      }
+    b0 = at[4];
+    b1 = at[5];
+    b2 = at[6];
+    b3 = at[7];
+    a0 = co[0];
+    a1 = co[1];
+    a2 = co[2];
+    a3 = co[3];
+    for (int i = 0; i < m; i += 16) {
+      FloatVector x0 = FloatVector.fromArray(F16, d, b0 + i);
+      FloatVector x1 = FloatVector.fromArray(F16, d, b1 + i);
+      FloatVector x2 = FloatVector.fromArray(F16, d, b2 + i);
+      FloatVector x3 = FloatVector.fromArray(F16, d, b3 + i);
+      FloatVector q = FloatVector.fromArray(F16, c, a0 + i);
+      s00 = q.fma(x0, s00);
+      s01 = q.fma(x1, s01);
+      s02 = q.fma(x2, s02);
+      s03 = q.fma(x3, s03);
+      q = FloatVector.fromArray(F16, c, a1 + i);
+      s10 = q.fma(x0, s10);
+      s11 = q.fma(x1, s11);
+      s12 = q.fma(x2, s12);
+      s13 = q.fma(x3, s13);
+      q = FloatVector.fromArray(F16, c, a2 + i);
+      s20 = q.fma(x0, s20);
+      s21 = q.fma(x1, s21);
+      s22 = q.fma(x2, s22);
+      s23 = q.fma(x3, s23);
+      q = FloatVector.fromArray(F16, c, a3 + i);
+      s30 = q.fma(x0, s30);
+      s31 = q.fma(x1, s31);
+      s32 = q.fma(x2, s32);
+      s33 = q.fma(x3, s33);
     }
-  }
-
-  private static void store16(
-      FloatVector s00, FloatVector s01, FloatVector s02, FloatVector s03, FloatVector s10, FloatVector s11,
-      FloatVector s12, FloatVector s13, FloatVector s20, FloatVector s21, FloatVector s22, FloatVector s23,
-      FloatVector s30, FloatVector s31, FloatVector s32, FloatVector s33, float[] chains) {
     s00.intoArray(chains, 0);
     s01.intoArray(chains, 16);
     s02.intoArray(chains, 32);
