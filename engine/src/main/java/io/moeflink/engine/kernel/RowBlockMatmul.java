@@ -148,15 +148,18 @@ final class RowBlockMatmul {
       widen(w, block + 1, c0, kc, s.second);
       // the next run's lines, touched a share after each tile so that they arrive while it computes
       int next = c0 + KC;
-      int nextKc = Math.min(KC, cols - next);
-      int lines = next < cols ? nextKc * ROWS * w.encoding().bits() / 8 / LINE : 0;
+      int lines = next < cols ? Math.min(KC, cols - next) * ROWS * w.encoding().bits() / 8 / LINE : 0;
       int perTile = tiles == 0 ? 0 : (lines + tiles - 1) / tiles;
+      Object ahead = w.chunk(block);
+      Object ahead2 = w.chunk(block + 1);
+      int at = byteOffset(w, block, next);
+      int at2 = byteOffset(w, block + 1, next);
       int touched = 0;
       int t = 0;
       for (; t + PAIR_TOKENS <= tokens; t += PAIR_TOKENS) {
         Tiles16.t5x64(s.weights, s.second, kc, x, t * cols + c0, cols, y, t * rows + base, rows, first);
         int upTo = Math.min(lines, touched + perTile);
-        s.sink += touch(w, block, next, touched, upTo) + touch(w, block + 1, next, touched, upTo);
+        s.sink += touch(ahead, at, touched, upTo) + touch(ahead2, at2, touched, upTo);
         touched = upTo;
       }
       tiles(s.weights, kc, x, c0, cols, t, tokens, y, base, rows, first);
@@ -164,18 +167,22 @@ final class RowBlockMatmul {
     }
   }
 
-  /** Reads one element of each cache line {@code [from, to)} of block {@code block}'s columns from {@code c0}. */
-  private static int touch(RowBlocks w, int block, int c0, int from, int to) {
-    Object chunk = w.chunk(block);
-    int column = w.firstColumn(block) + c0;
+  /** Where column {@code c0} of block {@code block} starts in its chunk, in bytes. */
+  private static int byteOffset(RowBlocks w, int block, int c0) {
+    return (w.firstColumn(block) + c0) * ROWS * w.encoding().bits() / 8;
+  }
+
+  /**
+   * Reads one element of each cache line {@code [from, to)} counted from byte {@code at} of a
+   * BF16 or 8- or 4-bit chunk (F32 blocks are staged whole and not touched).
+   */
+  private static int touch(Object chunk, int at, int from, int to) {
     int sum = 0;
     if (chunk instanceof short[] h) {
-      int at = column * ROWS;
       for (int i = from; i < to; i++) {
-        sum += h[at + i * (LINE / 2)];
+        sum += h[at / 2 + i * (LINE / 2)];
       }
     } else if (chunk instanceof byte[] b) {
-      int at = column * ROWS * w.encoding().bits() / 8;
       for (int i = from; i < to; i++) {
         sum += b[at + i * LINE];
       }
