@@ -111,14 +111,15 @@ final class FloatExp {
     return e.blend(ZERO_V, low).blend(INFINITY_V, high);
   }
 
-  /** {@code a[i] = exp(a[i])} for {@code i} in {@code [from, to)}. */
-  static void expInPlace(float[] a, int from, int to) {
+  /** {@code a[i] = exp(a[i] - shift)} for {@code i} in {@code [from, to)}: the difference rounds, then {@link #exp}. */
+  static void expShiftedInPlace(float[] a, float shift, int from, int to) {
+    FloatVector minus = FloatVector.broadcast(F, shift);
     int i = from;
     for (int bound = from + F.loopBound(to - from); i < bound; i += L) {
-      lanes(FloatVector.fromArray(F, a, i)).intoArray(a, i);
+      lanes(FloatVector.fromArray(F, a, i).sub(minus)).intoArray(a, i);
     }
     for (; i < to; i++) {
-      a[i] = exp(a[i]);
+      a[i] = exp(a[i] - shift);
     }
   }
 }

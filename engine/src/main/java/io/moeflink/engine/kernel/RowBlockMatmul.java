@@ -140,7 +140,9 @@ final class RowBlockMatmul {
     int cols = w.cols();
     int rows = w.rows();
     int base = block * ROWS;
-    int tiles = tokens / PAIR_TOKENS;
+    int fours = pairFours(tokens);
+    int fives = (tokens - 4 * fours) / PAIR_TOKENS;
+    int tiles = fives + fours;
     for (int c0 = 0; c0 < cols; c0 += KC) {
       int kc = Math.min(KC, cols - c0);
       boolean first = c0 == 0;
@@ -156,8 +158,14 @@ final class RowBlockMatmul {
       int at2 = byteOffset(w, block + 1, next);
       int touched = 0;
       int t = 0;
-      for (; t + PAIR_TOKENS <= tokens; t += PAIR_TOKENS) {
-        Tiles16.t5x64(s.weights, s.second, kc, x, t * cols + c0, cols, y, t * rows + base, rows, first);
+      for (int tile = 0; tile < tiles; tile++) {
+        if (tile < fives) {
+          Tiles16.t5x64(s.weights, s.second, kc, x, t * cols + c0, cols, y, t * rows + base, rows, first);
+          t += PAIR_TOKENS;
+        } else {
+          Tiles16.t4x64(s.weights, s.second, kc, x, t * cols + c0, cols, y, t * rows + base, rows, first);
+          t += 4;
+        }
         int upTo = Math.min(lines, touched + perTile);
         s.sink += touch(ahead, at, touched, upTo) + touch(ahead2, at2, touched, upTo);
         touched = upTo;
@@ -165,6 +173,16 @@ final class RowBlockMatmul {
       tiles(s.weights, kc, x, c0, cols, t, tokens, y, base, rows, first);
       tiles(s.second, kc, x, c0, cols, t, tokens, y, base + ROWS, rows, first);
     }
+  }
+
+  /**
+   * How many four-token tiles a pair of blocks runs besides its five-token ones, so that together
+   * they take all {@code tokens} ({@code 5a + 4b} covers every count from 12), or, with fewer
+   * tokens, the one tile of four that five leaves; the rest go to one-block tiles.
+   */
+  static int pairFours(int tokens) {
+    int fours = (PAIR_TOKENS - tokens % PAIR_TOKENS) % PAIR_TOKENS;
+    return 4 * fours <= tokens ? fours : tokens % PAIR_TOKENS == 4 ? 1 : 0;
   }
 
   /** Where column {@code c0} of block {@code block} starts in its chunk, in bytes. */

@@ -5,8 +5,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Register tiles for 16 float lanes (AVX-512): a token's 32 outputs are two vectors, eight tokens
- * sixteen accumulators of the 32 registers; the pair tile {@link #t5x64} reads two staged blocks
- * (64 rows, four vectors) for five tokens, twenty accumulators.
+ * sixteen accumulators of the 32 registers; the pair tiles {@link #t5x64} and {@link #t4x64} read
+ * two staged blocks (64 rows, four vectors) for five or four tokens, twenty or sixteen
+ * accumulators.
  *
  * <p>Each tile multiplies a staged run of widened weights {@code b} ({@code (kc, 32)}) by up to
  * 8 tokens' activations and adds into their 32 outputs: per column, one weight vector load
@@ -134,6 +135,100 @@ final class Tiles16 {
     a41.intoArray(y, y0 + 4 * yStride + 16);
     a42.intoArray(y, y0 + 4 * yStride + 32);
     a43.intoArray(y, y0 + 4 * yStride + 48);
+  }
+
+  /**
+   * 4 tokens x 64 rows, as {@link #t5x64} less its last token: sixteen accumulators. It takes the
+   * tokens a pair's tiles of five leave (a count of tokens not a multiple of five), where two
+   * one-block tiles of up to four tokens ran six or eight chains, too few for the FMA latency.
+   */
+  static void t4x64(
+      float[] b0, float[] b1, int kc, float[] x, int x0, int xStride, float[] y, int y0, int yStride, boolean first) {
+    FloatVector a00, a01, a02, a03;
+    FloatVector a10, a11, a12, a13;
+    FloatVector a20, a21, a22, a23;
+    FloatVector a30, a31, a32, a33;
+    if (first) {
+      a00 = FloatVector.zero(F);
+      a01 = FloatVector.zero(F);
+      a02 = FloatVector.zero(F);
+      a03 = FloatVector.zero(F);
+      a10 = FloatVector.zero(F);
+      a11 = FloatVector.zero(F);
+      a12 = FloatVector.zero(F);
+      a13 = FloatVector.zero(F);
+      a20 = FloatVector.zero(F);
+      a21 = FloatVector.zero(F);
+      a22 = FloatVector.zero(F);
+      a23 = FloatVector.zero(F);
+      a30 = FloatVector.zero(F);
+      a31 = FloatVector.zero(F);
+      a32 = FloatVector.zero(F);
+      a33 = FloatVector.zero(F);
+    } else {
+      a00 = FloatVector.fromArray(F, y, y0);
+      a01 = FloatVector.fromArray(F, y, y0 + 16);
+      a02 = FloatVector.fromArray(F, y, y0 + 32);
+      a03 = FloatVector.fromArray(F, y, y0 + 48);
+      a10 = FloatVector.fromArray(F, y, y0 + yStride);
+      a11 = FloatVector.fromArray(F, y, y0 + yStride + 16);
+      a12 = FloatVector.fromArray(F, y, y0 + yStride + 32);
+      a13 = FloatVector.fromArray(F, y, y0 + yStride + 48);
+      a20 = FloatVector.fromArray(F, y, y0 + 2 * yStride);
+      a21 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 16);
+      a22 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 32);
+      a23 = FloatVector.fromArray(F, y, y0 + 2 * yStride + 48);
+      a30 = FloatVector.fromArray(F, y, y0 + 3 * yStride);
+      a31 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 16);
+      a32 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 32);
+      a33 = FloatVector.fromArray(F, y, y0 + 3 * yStride + 48);
+    }
+    int x1 = x0 + xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    for (int k = 0; k < kc; k++) {
+      int at = k * 32;
+      FloatVector w0 = FloatVector.fromArray(F, b0, at);
+      FloatVector w1 = FloatVector.fromArray(F, b0, at + 16);
+      FloatVector w2 = FloatVector.fromArray(F, b1, at);
+      FloatVector w3 = FloatVector.fromArray(F, b1, at + 16);
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a02 = v0.fma(w2, a02);
+      a03 = v0.fma(w3, a03);
+      FloatVector v1 = FloatVector.broadcast(F, x[x1 + k]);
+      a10 = v1.fma(w0, a10);
+      a11 = v1.fma(w1, a11);
+      a12 = v1.fma(w2, a12);
+      a13 = v1.fma(w3, a13);
+      FloatVector v2 = FloatVector.broadcast(F, x[x2 + k]);
+      a20 = v2.fma(w0, a20);
+      a21 = v2.fma(w1, a21);
+      a22 = v2.fma(w2, a22);
+      a23 = v2.fma(w3, a23);
+      FloatVector v3 = FloatVector.broadcast(F, x[x3 + k]);
+      a30 = v3.fma(w0, a30);
+      a31 = v3.fma(w1, a31);
+      a32 = v3.fma(w2, a32);
+      a33 = v3.fma(w3, a33);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a02.intoArray(y, y0 + 32);
+    a03.intoArray(y, y0 + 48);
+    a10.intoArray(y, y0 + yStride);
+    a11.intoArray(y, y0 + yStride + 16);
+    a12.intoArray(y, y0 + yStride + 32);
+    a13.intoArray(y, y0 + yStride + 48);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 16);
+    a22.intoArray(y, y0 + 2 * yStride + 32);
+    a23.intoArray(y, y0 + 2 * yStride + 48);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 16);
+    a32.intoArray(y, y0 + 3 * yStride + 32);
+    a33.intoArray(y, y0 + 3 * yStride + 48);
   }
 
   /**

@@ -64,11 +64,13 @@ class FloatExpTest {
           : i % 2 == 0 ? (float) (random.nextGaussian() * 30)
           : Float.intBitsToFloat(random.nextInt()); // any bit pattern
     }
-    float[] lanes = x.clone();
-    FloatExp.expInPlace(lanes, 0, n);
-    for (int i = 0; i < n; i++) {
-      assertThat(Float.floatToRawIntBits(lanes[i])).as("exp(%s) at %d", x[i], i)
-          .isEqualTo(Float.floatToRawIntBits(FloatExp.exp(x[i])));
+    for (float shift : new float[] {0f, 3.25f}) {
+      float[] lanes = x.clone();
+      FloatExp.expShiftedInPlace(lanes, shift, 0, n);
+      for (int i = 0; i < n; i++) {
+        assertThat(Float.floatToRawIntBits(lanes[i])).as("exp(%s - %s) at %d", x[i], shift, i)
+            .isEqualTo(Float.floatToRawIntBits(FloatExp.exp(x[i] - shift)));
+      }
     }
   }
 }

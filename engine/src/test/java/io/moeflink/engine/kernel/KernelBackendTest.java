@@ -28,7 +28,8 @@ class KernelBackendTest {
         Arguments.of(t, 64, 1024, 16),
         Arguments.of(t, 70, 260, 17), // one past the in-register widening: staged F32
         Arguments.of(t, 544, 300, 1), // one token on pairs of blocks and a single, runs of 128, 128 and 44
-        Arguments.of(t, 544, 300, 23), // 17 blocks: pairs and a single; five tokens at a time, three left
+        Arguments.of(t, 544, 300, 23), // 17 blocks: pairs and a single; three tiles of five tokens, two of four
+        Arguments.of(t, 128, 300, 48), // a prefill expert's tokens: eight tiles of five, two of four
         // several arrays of blocks (BF16: three a 256 KiB array, so a pair spans two), read in place
         Arguments.of(t, 256, 1300, 1),
         Arguments.of(t, 256, 1300, 6)));
@@ -228,6 +229,16 @@ class KernelBackendTest {
           }
         }
       }
+    }
+  }
+
+  @Test
+  void pairTilesOfFiveAndFourTakeEveryCountFromTwelve() {
+    for (int tokens = 5; tokens <= 300; tokens++) {
+      int fours = RowBlockMatmul.pairFours(tokens);
+      int fives = (tokens - 4 * fours) / 5;
+      int left = tokens - 5 * fives - 4 * fours;
+      assertThat(left).as("%d tokens: %d fives, %d fours", tokens, fives, fours).isBetween(0, tokens >= 12 ? 0 : 3);
     }
   }
 
