@@ -154,7 +154,8 @@ class KernelBackendTest {
   /**
    * The tiled attention computes the scalar loop's bits, long contexts included (blocks of
    * positions), both when a job is four heads of a row (three rows on two threads) and when it is
-   * a row's every head (five rows).
+   * every head of up to four rows (five or more rows), rows of two sequences in one job included
+   * (from the sixth row on, a second sequence's cache).
    */
   @ParameterizedTest
   @MethodSource("attentionRows")
@@ -165,16 +166,22 @@ class KernelBackendTest {
     float[] ql = RandomWeights.activations(positions.length * heads * rank, random);
     float[] q = RandomWeights.activations(positions.length * heads * (16 + dr), random);
     HeadLayout ropeAt = new HeadLayout(16, heads * (16 + dr), 16 + dr);
+    float[] other = RandomWeights.activations(301 * (rank + dr), random);
+    int second = Math.min(5, positions.length); // rows from here attend to the second sequence's cache
     float[][] results = new float[2][];
     int b = 0;
     for (KernelBackend k : new KernelBackend[] {new ScalarBackend(2), new VectorBackend(2)}) {
       try (k) {
         Activations latentA = k.upload(java.util.Arrays.copyOf(history, 301 * rank));
         Activations ropeA = k.upload(java.util.Arrays.copyOfRange(history, 301 * rank, 301 * (rank + dr)));
+        Activations latentB = k.upload(java.util.Arrays.copyOf(other, 301 * rank));
+        Activations ropeB = k.upload(java.util.Arrays.copyOfRange(other, 301 * rank, 301 * (rank + dr)));
         Activations[] latents = new Activations[positions.length];
         Activations[] ropeKeys = new Activations[positions.length];
-        java.util.Arrays.fill(latents, latentA);
-        java.util.Arrays.fill(ropeKeys, ropeA);
+        java.util.Arrays.fill(latents, 0, second, latentA);
+        java.util.Arrays.fill(ropeKeys, 0, second, ropeA);
+        java.util.Arrays.fill(latents, second, positions.length, latentB);
+        java.util.Arrays.fill(ropeKeys, second, positions.length, ropeB);
         CacheRows cache = new CacheRows(latents, ropeKeys, positions);
         Activations out = k.allocate(positions.length * heads * rank);
         k.latentAttention(k.upload(ql.clone()), k.upload(q.clone()), ropeAt, heads, rank, dr, 0.2f, cache, out);
@@ -195,7 +202,8 @@ class KernelBackendTest {
   static Stream<Arguments> attentionRows() {
     return Stream.of(new int[] {48, 8}, new int[] {80, 16}).flatMap(dims -> Stream.of(
         Arguments.of(new int[] {299, 300, 0}, dims[0], dims[1]),
-        Arguments.of(new int[] {299, 300, 0, 31, 64}, dims[0], dims[1])));
+        Arguments.of(new int[] {299, 300, 0, 31, 64}, dims[0], dims[1]),
+        Arguments.of(new int[] {126, 127, 128, 129, 130, 3, 200, 201, 202, 203, 0}, dims[0], dims[1])));
   }
 
   /** Row counts whose per-thread chunks are and are not multiples of the kernels' row tiles. */
