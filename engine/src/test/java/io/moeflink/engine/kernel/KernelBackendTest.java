@@ -154,8 +154,8 @@ class KernelBackendTest {
   /**
    * The tiled attention computes the scalar loop's bits, long contexts included (blocks of
    * positions), both when a job is four heads of a row (three rows on two threads) and when it is
-   * a row's every head (five or more rows), the rows of two sequences' caches in one pass included
-   * (from the sixth row on, a second sequence's).
+   * every head of up to four rows (five or more rows), rows of two sequences in one job included
+   * (from the sixth row on, a second sequence's cache).
    */
   @ParameterizedTest
   @MethodSource("attentionRows")
