@@ -33,12 +33,16 @@ final class AttentionTiles {
   /** Positions of one tile of scores on 512-bit vectors ({@link Dot16#tile44}). */
   private static final int POSITIONS_PER_TILE = 4;
   /**
-   * Positions per block of the weighted sum's sixteen chains: each block's slice of 64 columns
-   * (128 KB, in L2) goes to every row and group of four heads in turn, and the chains go to memory and
-   * back once a block. Blocks of {@link #POSITIONS} handed them over sixteen times as often, and
-   * the sum ran 0.65-0.75x as fast.
+   * Positions per block of the weighted sum's sixteen chains: each block's slice of 64 columns is
+   * copied into this thread's {@link #SLICES} (32 KB, in L1), which every row and group of four
+   * heads then reads in turn, and the chains go to memory and back once a block. Read where they
+   * lie, latent rows 1 KB apart put a slice in a quarter of L1's sets, so it came from L2: blocks
+   * of 512 positions read in place ran 0.93-0.98x as fast on two threads (512-4096 positions; one
+   * thread at 1024, 1.04x). Blocks of 32 handed the chains over too often (0.65-0.75x).
    */
-  private static final int WIDE_SUM_BLOCK = 512;
+  private static final int WIDE_SUM_BLOCK = 128;
+  /** Each thread's copy of a block's slice of the latents for the weighted sum, {@code (position, 4L)}. */
+  private static final ThreadLocal<float[]> SLICES = ThreadLocal.withInitial(() -> new float[WIDE_SUM_BLOCK * 4 * L]);
   private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[HEADS][0]);
 
   private AttentionTiles() {}
@@ -212,7 +216,7 @@ final class AttentionTiles {
    * {@code rank} apart from the row's first head's), each element a chain of fused multiply-adds
    * over {@code t} in order. Over a long cache on AVX-512, sixteen chains (four heads, four vectors
    * of columns) go through blocks of {@link #WIDE_SUM_BLOCK} positions, each block's column slice
-   * read by every row and every group of heads in turn; otherwise eight (two vectors; AVX2 has 16
+   * copied once and read by every row and every group of heads in turn; otherwise eight (two vectors; AVX2 has 16
    * registers) through blocks of {@link #POSITIONS}, whose latents stay in L1 while every group
    * and every two vectors of columns read them. Each chain's value is kept in {@code out} between
    * blocks, exactly. Four heads per pass over a long cache left the sum waiting on L3 (53 GFLOP/s
@@ -233,19 +237,22 @@ final class AttentionTiles {
     }
     int width = 4 * L;
     int paired = rank / width * width;
+    float[] slice = SLICES.get(); // position t of the block at (t - t0) * width
     for (int t0 = 0; t0 < longest; t0 += WIDE_SUM_BLOCK) {
+      int end = Math.min(longest, t0 + WIDE_SUM_BLOCK);
       for (int c = 0; c < paired; c += width) {
+        copySlice(latents, rank, c, t0, end, slice);
         for (int r = 0; r < count; r++) {
           int length = positions[i0 + r] + 1;
           if (!wide(length) || t0 >= length) {
             continue;
           }
-          int t1 = Math.min(length, t0 + WIDE_SUM_BLOCK);
+          int t1 = Math.min(length, end);
           int o = ((i0 + r) * heads + h0) * rank;
           for (int g = r * n; g < (r + 1) * n; g += HEADS) {
             int m = Math.min(HEADS, (r + 1) * n - g);
             sumBlock4(member(p, g, m, 0), member(p, g, m, 1), member(p, g, m, 2), member(p, g, m, 3), m,
-                latents, rank, t0, t1, c, out, o + (g - r * n) * rank);
+                slice, width, -t0 * width, t0, t1, out, o + (g - r * n) * rank + c, rank);
           }
         }
       }
@@ -259,6 +266,18 @@ final class AttentionTiles {
               o + (g - r * n) * rank);
         }
       }
+    }
+  }
+
+  /** Columns {@code [c, c + 4L)} of latent rows {@code [t0, t1)} into {@code slice}, row after row. */
+  private static void copySlice(float[] latents, int rank, int c, int t0, int t1, float[] slice) {
+    for (int t = t0; t < t1; t++) {
+      int from = t * rank + c;
+      int to = (t - t0) * 4 * L;
+      FloatVector.fromArray(F, latents, from).intoArray(slice, to);
+      FloatVector.fromArray(F, latents, from + L).intoArray(slice, to + L);
+      FloatVector.fromArray(F, latents, from + 2 * L).intoArray(slice, to + 2 * L);
+      FloatVector.fromArray(F, latents, from + 3 * L).intoArray(slice, to + 3 * L);
     }
   }
 
@@ -327,18 +346,19 @@ final class AttentionTiles {
   }
 
   /**
-   * Four vectors of columns from {@code c} of four heads, positions {@code [t0, t1)}: sixteen
+   * Four vectors of columns of four heads, positions {@code [t0, t1)} (position {@code t}'s at
+   * {@code latents[column + t * stride]}, head {@code j}'s outputs at {@code o + j * rank}): sixteen
    * chains, twice what the FMA latency needs (eight left the sum waiting on it). Every chain
    * goes on from {@code out}, zero before the first block; a missing head reads the first's and
    * is not stored. Loading each chain unconditionally matters: with sixteen chains that started
    * either from zero or from {@code out}, C2 (JDK 25) boxed them all.
    */
-  private static void sumBlock4(float[] p0, float[] p1, float[] p2, float[] p3, int n, float[] latents, int rank,
-      int t0, int t1, int c, float[] out, int o) {
-    int o0 = o + c;
-    int o1 = o + slot(1, n) * rank + c;
-    int o2 = o + slot(2, n) * rank + c;
-    int o3 = o + slot(3, n) * rank + c;
+  private static void sumBlock4(float[] p0, float[] p1, float[] p2, float[] p3, int n, float[] latents, int stride,
+      int column, int t0, int t1, float[] out, int o, int rank) {
+    int o0 = o;
+    int o1 = o + slot(1, n) * rank;
+    int o2 = o + slot(2, n) * rank;
+    int o3 = o + slot(3, n) * rank;
     FloatVector a0 = FloatVector.fromArray(F, out, o0), b0 = FloatVector.fromArray(F, out, o0 + L);
     FloatVector c0 = FloatVector.fromArray(F, out, o0 + 2 * L), d0 = FloatVector.fromArray(F, out, o0 + 3 * L);
     FloatVector a1 = FloatVector.fromArray(F, out, o1), b1 = FloatVector.fromArray(F, out, o1 + L);
@@ -348,7 +368,7 @@ final class AttentionTiles {
     FloatVector a3 = FloatVector.fromArray(F, out, o3), b3 = FloatVector.fromArray(F, out, o3 + L);
     FloatVector c3 = FloatVector.fromArray(F, out, o3 + 2 * L), d3 = FloatVector.fromArray(F, out, o3 + 3 * L);
     for (int t = t0; t < t1; t++) {
-      int at = t * rank + c;
+      int at = t * stride + column;
       FloatVector u = FloatVector.fromArray(F, latents, at);
       FloatVector v = FloatVector.fromArray(F, latents, at + L);
       FloatVector x = FloatVector.fromArray(F, latents, at + 2 * L);
