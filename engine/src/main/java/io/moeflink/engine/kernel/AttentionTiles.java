@@ -8,14 +8,14 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * MLA's absorbed attention for one token row and some or all of its heads, in the order of {@link
- * CpuBackend#latentAttention}: each score one two-segment {@link Dot16} (the latent, then the
- * rotary key), the softmax in position order, each output a fused multiply-add chain over the
- * positions. Four heads share every cached position's loads, the scores of four heads and four
+ * MLA's absorbed attention for token rows of one sequence and some or all of their heads, in the
+ * order of {@link CpuBackend#latentAttention}: each score one two-segment {@link Dot16} (the
+ * latent, then the rotary key), the softmax in position order, each output a fused multiply-add
+ * chain over the positions. Four heads share every cached position's loads, the scores of four heads and four
  * positions run as sixteen independent chains on AVX-512 (eight, of four heads and one position
  * in two halves, on AVX2; one chain alone waits on its FMA latency), and the
- * cache goes through in blocks of positions that every group of four heads reads while they are
- * in L1; the bits are the scalar loop's.
+ * cache goes through in blocks of positions that every row and group of four heads reads while
+ * they are in L1; each row's bits are the scalar loop's.
  */
 final class AttentionTiles {
   private static final int HEADS = 4;
