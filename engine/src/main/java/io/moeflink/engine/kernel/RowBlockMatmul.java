@@ -15,9 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code y = W x} on {@link RowBlocks}, as a packed GEMM: for each block of 32 output rows and
  * each run of {@link #KC} columns, the weights are widened to F32 once into a per-thread array
  * ({@code (KC, 32)}, in L1), then register tiles accumulate them with broadcast fused
- * multiply-adds: on AVX-512 five tokens x two blocks (64 rows) where a thread has two full blocks
- * side by side, else up to eight tokens x 32 rows ({@link Tiles16}); on AVX2 three tokens x 32
- * rows ({@link Tiles8}). With few tokens (up to {@link #FUSED_TOKENS_16} on AVX-512, two on
+ * multiply-adds: on AVX-512 five or four tokens x two blocks (64 rows) where a thread has two
+ * full blocks side by side, else up to eight tokens x 32 rows ({@link Tiles16}); on AVX2 three
+ * tokens x 32 rows ({@link Tiles8}). With few tokens (up to {@link #FUSED_TOKENS_16} on AVX-512, two on
  * AVX2) the stored weights are read in place and widened in registers instead, per tile ({@link
  * DecodeTiles16}, {@link DecodeTiles8}).
  *
@@ -131,7 +131,8 @@ final class RowBlockMatmul {
 
   /**
    * Two full blocks side by side ({@code block}, {@code block + 1}), each run widened into its own
-   * array: five tokens at a time against both ({@link Tiles16#t5x64}), the last few per block.
+   * array: five or four tokens at a time against both ({@link Tiles16#t5x64}, {@link
+   * Tiles16#t4x64}; {@link #pairFours}), the few that a small count leaves per block.
    * After each tile it touches a share of the next run's cache lines, so that the weights stream in
    * from memory while the tiles compute instead of stalling the next widening (measured on JDK 25:
    * prefill 1x512 from 0.40 to 0.47 of the FMA peak, median of six; JDK 17 unchanged).
