@@ -260,11 +260,7 @@ final class AttentionTiles {
     for (int r = 0; r < count; r++) {
       int length = positions[i0 + r] + 1;
       if (wide(length)) {
-        int o = ((i0 + r) * heads + h0) * rank;
-        for (int g = r * n; g < (r + 1) * n; g += HEADS) {
-          remainingColumns(p, g, Math.min(HEADS, (r + 1) * n - g), latents, rank, length, paired, out,
-              o + (g - r * n) * rank);
-        }
+        remainingColumnsOfRow(p, r * n, n, latents, rank, length, paired, out, ((i0 + r) * heads + h0) * rank);
       }
     }
   }
@@ -300,8 +296,14 @@ final class AttentionTiles {
         }
       }
     }
+    remainingColumnsOfRow(p, s, n, latents, rank, length, paired, out, o);
+  }
+
+  /** {@link #remainingColumns} from {@code c} for one row's heads {@code p[s .. s + n)}, four at a time. */
+  private static void remainingColumnsOfRow(
+      float[][] p, int s, int n, float[] latents, int rank, int length, int c, float[] out, int o) {
     for (int g = s; g < s + n; g += HEADS) {
-      remainingColumns(p, g, Math.min(HEADS, s + n - g), latents, rank, length, paired, out, o + (g - s) * rank);
+      remainingColumns(p, g, Math.min(HEADS, s + n - g), latents, rank, length, c, out, o + (g - s) * rank);
     }
   }
 
