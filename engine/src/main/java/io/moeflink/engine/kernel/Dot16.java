@@ -1,5 +1,6 @@
 package io.moeflink.engine.kernel;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
@@ -19,6 +20,17 @@ final class Dot16 {
 
   /** Floats of {@link #tile44}'s scratch: sixteen chains of sixteen lanes. */
   static final int TILE44_CHAINS = 256;
+  /**
+   * Whether {@link #tile44} keeps its chains in registers from the first segment through the
+   * second ({@link #whole44}), or runs each segment on its own, the chains from memory and back
+   * ({@link #segment44}). JDK 17's C2 now and then typed the last five chains leaving the second
+   * loop as any {@code FloatVector} ({@code -XX:+PrintInlining}: their stores {@code failed to
+   * inline (intrinsic)}, after a type-profile guard), boxed them in every step, and the run spent
+   * 280-1000 collections with prefill at a tenth to two thirds of its speed, in 4 of 9 quick runs
+   * under {@code -XX:+PrintInlining} and about 1 in 5 without. JDK 25 gains 0.49 -> 0.51 of the
+   * FMA peak at 1x2048 from the registers; the JDKs between are not measured and take the segments.
+   */
+  private static final boolean CHAINS_IN_REGISTERS = Runtime.version().feature() >= 25;
 
   private Dot16() {}
 
@@ -129,7 +141,13 @@ final class Dot16 {
       float[] a, int[] ao, float[] b, int[] at, int n, float[] c, int[] co, float[] d, int m,
       float[] out, float[] tmp) {
     if (n % 16 == 0 && m % 16 == 0) {
-      whole44(a, ao, b, at, n, c, co, d, m, tmp);
+      if (CHAINS_IN_REGISTERS) {
+        whole44(a, ao, b, at, n, c, co, d, m, tmp);
+      } else {
+        Arrays.fill(tmp, 0, TILE44_CHAINS, 0f); // the chains start from these zeros
+        segment44(a, ao, b, at, 0, n, tmp);
+        segment44(c, co, d, at, 4, m, tmp);
+      }
       trees44(tmp, out);
       return;
     }
@@ -141,9 +159,9 @@ final class Dot16 {
   }
 
   /**
-   * Both segments of {@link #tile44}, each a multiple of 16 long: the chains start from zero in
-   * registers and stay there from the first segment to the second, then go to {@code chains} for
-   * the trees. Until 2026-12-07 each segment was a method of its own that took the chains from
+   * Both segments of {@link #tile44}, each a multiple of 16 long, on JDK 25 and later ({@link
+   * #CHAINS_IN_REGISTERS}): the chains start from zero in registers and stay there from the first
+   * segment to the second, then go to {@code chains} for the trees. Until 2026-12-07 each segment was a method of its own that took the chains from
    * memory and left them there (64 vector loads and stores for a tile's 320 vector multiply-adds
    * at rank 256; prefill 1x2048 0.49 -> 0.51 of the FMA peak without them). The stores are written
    * out, not a call: with a call of sixteen vector arguments, C2 (JDK 25) stopped inlining before
@@ -213,6 +231,67 @@ final class Dot16 {
       s22 = q.fma(x2, s22);
       s23 = q.fma(x3, s23);
       q = FloatVector.fromArray(F16, c, a3 + i);
+      s30 = q.fma(x0, s30);
+      s31 = q.fma(x1, s31);
+      s32 = q.fma(x2, s32);
+      s33 = q.fma(x3, s33);
+    }
+    s00.intoArray(chains, 0);
+    s01.intoArray(chains, 16);
+    s02.intoArray(chains, 32);
+    s03.intoArray(chains, 48);
+    s10.intoArray(chains, 64);
+    s11.intoArray(chains, 80);
+    s12.intoArray(chains, 96);
+    s13.intoArray(chains, 112);
+    s20.intoArray(chains, 128);
+    s21.intoArray(chains, 144);
+    s22.intoArray(chains, 160);
+    s23.intoArray(chains, 176);
+    s30.intoArray(chains, 192);
+    s31.intoArray(chains, 208);
+    s32.intoArray(chains, 224);
+    s33.intoArray(chains, 240);
+  }
+
+  /**
+   * Entries {@code [0, n)} ({@code n} a multiple of 16) of one segment of {@link #tile44}: row
+   * {@code j} at {@code ao[j]}, position {@code p} at {@code at[k + p]}; chain {@code (j, p)} goes
+   * on from {@code chains[16 * (4 * j + p) ..]} and is left there. Its loop is {@link #whole44}'s,
+   * written out again: a helper for both would take and return sixteen vectors, which C2 boxes.
+   */
+  private static void segment44(float[] a, int[] ao, float[] b, int[] at, int k, int n, float[] chains) {
+    FloatVector s00 = FloatVector.fromArray(F16, chains, 0), s01 = FloatVector.fromArray(F16, chains, 16);
+    FloatVector s02 = FloatVector.fromArray(F16, chains, 32), s03 = FloatVector.fromArray(F16, chains, 48);
+    FloatVector s10 = FloatVector.fromArray(F16, chains, 64), s11 = FloatVector.fromArray(F16, chains, 80);
+    FloatVector s12 = FloatVector.fromArray(F16, chains, 96), s13 = FloatVector.fromArray(F16, chains, 112);
+    FloatVector s20 = FloatVector.fromArray(F16, chains, 128), s21 = FloatVector.fromArray(F16, chains, 144);
+    FloatVector s22 = FloatVector.fromArray(F16, chains, 160), s23 = FloatVector.fromArray(F16, chains, 176);
+    FloatVector s30 = FloatVector.fromArray(F16, chains, 192), s31 = FloatVector.fromArray(F16, chains, 208);
+    FloatVector s32 = FloatVector.fromArray(F16, chains, 224), s33 = FloatVector.fromArray(F16, chains, 240);
+    int b0 = at[k], b1 = at[k + 1], b2 = at[k + 2], b3 = at[k + 3];
+    int a0 = ao[0], a1 = ao[1], a2 = ao[2], a3 = ao[3];
+    for (int i = 0; i < n; i += 16) {
+      FloatVector x0 = FloatVector.fromArray(F16, b, b0 + i);
+      FloatVector x1 = FloatVector.fromArray(F16, b, b1 + i);
+      FloatVector x2 = FloatVector.fromArray(F16, b, b2 + i);
+      FloatVector x3 = FloatVector.fromArray(F16, b, b3 + i);
+      FloatVector q = FloatVector.fromArray(F16, a, a0 + i);
+      s00 = q.fma(x0, s00);
+      s01 = q.fma(x1, s01);
+      s02 = q.fma(x2, s02);
+      s03 = q.fma(x3, s03);
+      q = FloatVector.fromArray(F16, a, a1 + i);
+      s10 = q.fma(x0, s10);
+      s11 = q.fma(x1, s11);
+      s12 = q.fma(x2, s12);
+      s13 = q.fma(x3, s13);
+      q = FloatVector.fromArray(F16, a, a2 + i);
+      s20 = q.fma(x0, s20);
+      s21 = q.fma(x1, s21);
+      s22 = q.fma(x2, s22);
+      s23 = q.fma(x3, s23);
+      q = FloatVector.fromArray(F16, a, a3 + i);
       s30 = q.fma(x0, s30);
       s31 = q.fma(x1, s31);
       s32 = q.fma(x2, s32);
