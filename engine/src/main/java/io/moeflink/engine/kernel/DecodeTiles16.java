@@ -942,4 +942,44 @@ final class DecodeTiles16 {
     a02.intoArray(y, y0 + 32);
     a03.intoArray(y, y0 + 48);
   }
+
+  /**
+   * 1 token x 64 rows of FP8 weights, as {@link #bf16t1x64}: two blocks' codes {@code b} and {@code
+   * c} side by side, the scales of one 128-column group each ({@code scales} at {@code scaleAt}
+   * and {@code scaleAt2}); column {@code k} of {@code c} at {@code k * 32 + cShift}.
+   */
+  static void fp8t1x64(byte[] b, byte[] c, int cShift, int from, int to, float[] scales, int scaleAt, int scaleAt2,
+      float[] x, int x0, float[] y, int y0, boolean first) {
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 16);
+    FloatVector a02 = FloatVector.fromArray(F, src, src0 + 32);
+    FloatVector a03 = FloatVector.fromArray(F, src, src0 + 48);
+    FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt);
+    FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt + 16);
+    FloatVector s2 = FloatVector.fromArray(F, scales, scaleAt2);
+    FloatVector s3 = FloatVector.fromArray(F, scales, scaleAt2 + 16);
+    for (int k = from; k < to; k++) {
+      int at = k * 32;
+      int atc = at + cShift;
+      FloatVector w0 = ((IntVector) ByteVector.fromArray(B, b, at).convertShape(VectorOperators.B2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(s0);
+      FloatVector w1 = ((IntVector) ByteVector.fromArray(B, b, at + 16).convertShape(VectorOperators.B2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(s1);
+      FloatVector w2 = ((IntVector) ByteVector.fromArray(B, c, atc).convertShape(VectorOperators.B2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(s2);
+      FloatVector w3 = ((IntVector) ByteVector.fromArray(B, c, atc + 16).convertShape(VectorOperators.B2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(s3);
+      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);
+      a00 = v0.fma(w0, a00);
+      a01 = v0.fma(w1, a01);
+      a02 = v0.fma(w2, a02);
+      a03 = v0.fma(w3, a03);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 16);
+    a02.intoArray(y, y0 + 32);
+    a03.intoArray(y, y0 + 48);
+  }
 }

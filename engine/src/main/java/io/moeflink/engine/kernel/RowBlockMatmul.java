@@ -210,17 +210,29 @@ final class RowBlockMatmul {
   }
 
   /**
-   * One token against two full BF16 blocks side by side ({@link DecodeTiles16#bf16t1x64}), read
-   * where they lie: the loads of two blocks' weights overlap, which a one-token tile, bound by the
-   * stream, needs (a decode's projections 1.06-1.07x, measured out of DRAM).
+   * One token against two full BF16 or FP8 blocks side by side ({@link DecodeTiles16#bf16t1x64},
+   * {@link DecodeTiles16#fp8t1x64}), read where they lie: the loads of two blocks' weights overlap,
+   * which a one-token tile, bound by the stream, needs (BF16: a decode's projections 1.06-1.07x,
+   * measured out of DRAM; FP8: batch-1 decode of {@code small} 1.00-1.06x by the medians of
+   * alternated decodes in one process, JDK 17 and 25).
    */
   private static void fusedPair(RowBlocks w, int block, float[] x, float[] y) {
     int cols = w.cols();
-    short[] b = (short[]) w.chunk(block);
-    short[] c = (short[]) w.chunk(block + 1);
     int k0 = w.firstColumn(block);
     int cShift = (w.firstColumn(block + 1) - k0) * ROWS;
-    DecodeTiles16.bf16t1x64(b, c, cShift, k0, k0 + cols, x, -k0, y, block * ROWS, true);
+    if (w.encoding() == WeightEncoding.BF16) {
+      DecodeTiles16.bf16t1x64((short[]) w.chunk(block), (short[]) w.chunk(block + 1), cShift, k0, k0 + cols, x, -k0, y,
+          block * ROWS, true);
+      return;
+    }
+    byte[] b = (byte[]) w.chunk(block);
+    byte[] c = (byte[]) w.chunk(block + 1);
+    int group = w.groupSize();
+    for (int from = 0; from < cols; from += group) { // FP8: a scale group at a time
+      int g = from / group;
+      DecodeTiles16.fp8t1x64(b, c, cShift, k0 + from, k0 + Math.min(cols, from + group), w.scales(),
+          w.scaleOffset(block, g), w.scaleOffset(block + 1, g), x, -k0, y, block * ROWS, from == 0);
+    }
   }
 
   /**
@@ -257,12 +269,12 @@ final class RowBlockMatmul {
 
   /**
    * Whether {@link #blocks} runs a pair tile on two full blocks side by side for these tokens: the
-   * staged one from {@link #PAIR_TOKENS} tokens, or one BF16 token's.
+   * staged one from {@link #PAIR_TOKENS} tokens, or one BF16 or FP8 token's.
    */
   static boolean pairs(WeightEncoding encoding, int tokens) {
     boolean staged = tokens >= PAIR_TOKENS && !fuses(encoding, tokens);
-    boolean oneBf16Token = tokens == 1 && encoding == WeightEncoding.BF16;
-    return L == 16 && (staged || oneBf16Token);
+    boolean oneToken = tokens == 1 && (encoding == WeightEncoding.BF16 || encoding == WeightEncoding.FP8);
+    return L == 16 && (staged || oneToken);
   }
 
   /**

@@ -27,7 +27,7 @@ class KernelBackendTest {
         Arguments.of(t, 96, 384, 12), // widened in registers: a group of eight, then four
         Arguments.of(t, 64, 1024, 16),
         Arguments.of(t, 70, 260, 17), // one past the in-register widening: staged F32
-        Arguments.of(t, 544, 300, 1), // one token on pairs of blocks and a single, runs of 128, 128 and 44
+        Arguments.of(t, 544, 300, 1), // one token on pairs of blocks (BF16, FP8) and a single, runs of 128, 128 and 44
         Arguments.of(t, 544, 300, 23), // 17 blocks: pairs and a single; three tiles of five tokens, two of four
         Arguments.of(t, 128, 300, 48), // a prefill expert's tokens: eight tiles of five, two of four
         // several arrays of blocks (BF16: three a 256 KiB array, so a pair spans two), read in place
