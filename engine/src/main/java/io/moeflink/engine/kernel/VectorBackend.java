@@ -74,16 +74,23 @@ public final class VectorBackend extends CpuBackend {
     super.addScaled(y, src, at, w, i, to);
   }
 
-  /** The reference's bits in vector lanes ({@link #addScaled}). */
+  /**
+   * The reference's bits in vector lanes ({@link #addScaled}). One loop for each case, so that no
+   * vector is assigned on one path only (a merge of two vectors is where JDK 17's C2 boxes).
+   */
   @Override
   void addFeedForward(float[] h, int at, float[] y, float[] s, int from, int to) {
     int i = from;
-    for (int bound = from + F.loopBound(to - from); i < bound; i += L) {
-      FloatVector ffn = FloatVector.fromArray(F, y, i);
-      if (s != null) {
-        ffn = ffn.add(FloatVector.fromArray(F, s, at + i));
+    int bound = from + F.loopBound(to - from);
+    if (s == null) {
+      for (; i < bound; i += L) {
+        FloatVector.fromArray(F, h, at + i).add(FloatVector.fromArray(F, y, i)).intoArray(h, at + i);
       }
-      FloatVector.fromArray(F, h, at + i).add(ffn).intoArray(h, at + i);
+    } else {
+      for (; i < bound; i += L) {
+        FloatVector ffn = FloatVector.fromArray(F, y, i).add(FloatVector.fromArray(F, s, at + i));
+        FloatVector.fromArray(F, h, at + i).add(ffn).intoArray(h, at + i);
+      }
     }
     super.addFeedForward(h, at, y, s, i, to);
   }
