@@ -93,6 +93,16 @@ final class RowBlockMatmul {
    * @param y (tokens, rows)
    */
   static void blocks(RowBlocks w, float[] x, int tokens, float[] y, int b0, int b1) {
+    blocks(w, x, 0, w.cols(), tokens, y, 0, w.rows(), b0, b1);
+  }
+
+  /**
+   * {@link #blocks(RowBlocks, float[], int, float[], int, int)} on rows laid out with strides:
+   * token {@code t}'s input at {@code x[x0 + t * xStride ..]}, its outputs at {@code y[y0 + t *
+   * yStride ..]} (one head's slice of each row, read and written where it lies).
+   */
+  static void blocks(RowBlocks w, float[] x, int x0, int xStride, int tokens, float[] y, int y0, int yStride, int b0,
+      int b1) {
     Scratch s = SCRATCH.get();
     int cols = w.cols();
     int rows = w.rows();
@@ -101,29 +111,29 @@ final class RowBlockMatmul {
     for (int block = b0; block < b1; block++) {
       if (pairs && block + 1 < b1 && (block + 2) * ROWS <= rows) {
         if (fused) {
-          fusedPair(w, block, x, y);
+          fusedPair(w, block, x, x0, y, y0);
         } else {
-          pair(w, block, x, tokens, y, s);
+          pair(w, block, x, x0, xStride, tokens, y, y0, yStride, s);
         }
         block++;
         continue;
       }
       int valid = Math.min(ROWS, rows - block * ROWS);
       float[] out = valid == ROWS ? y : s.partial(tokens * ROWS);
-      int base = valid == ROWS ? block * ROWS : 0;
-      int stride = valid == ROWS ? rows : ROWS;
+      int base = valid == ROWS ? y0 + block * ROWS : 0;
+      int stride = valid == ROWS ? yStride : ROWS;
       if (fused) {
-        fusedTiles(w, block, x, cols, tokens, out, base, stride);
+        fusedTiles(w, block, x, x0, xStride, tokens, out, base, stride);
       } else {
         for (int c0 = 0; c0 < cols; c0 += KC) {
           int kc = Math.min(KC, cols - c0);
           widen(w, block, c0, kc, s.weights);
-          tiles(s.weights, kc, x, c0, cols, 0, tokens, out, base, stride, c0 == 0);
+          tiles(s.weights, kc, x, x0 + c0, xStride, 0, tokens, out, base, stride, c0 == 0);
         }
       }
       if (valid < ROWS) {
         for (int t = 0; t < tokens; t++) {
-          System.arraycopy(out, t * ROWS, y, t * rows + block * ROWS, valid);
+          System.arraycopy(out, t * ROWS, y, y0 + t * yStride + block * ROWS, valid);
         }
       }
     }
@@ -137,10 +147,10 @@ final class RowBlockMatmul {
    * from memory while the tiles compute instead of stalling the next widening (measured on JDK 25:
    * prefill 1x512 from 0.40 to 0.47 of the FMA peak, median of six; JDK 17 unchanged).
    */
-  private static void pair(RowBlocks w, int block, float[] x, int tokens, float[] y, Scratch s) {
+  private static void pair(
+      RowBlocks w, int block, float[] x, int x0, int xStride, int tokens, float[] y, int y0, int yStride, Scratch s) {
     int cols = w.cols();
-    int rows = w.rows();
-    int base = block * ROWS;
+    int base = y0 + block * ROWS;
     int fours = pairFours(tokens);
     int fives = (tokens - 4 * fours) / PAIR_TOKENS;
     int tiles = fives + fours;
@@ -161,18 +171,18 @@ final class RowBlockMatmul {
       int t = 0;
       for (int tile = 0; tile < tiles; tile++) {
         if (tile < fives) {
-          Tiles16.t5x64(s.weights, s.second, kc, x, t * cols + c0, cols, y, t * rows + base, rows, first);
+          Tiles16.t5x64(s.weights, s.second, kc, x, x0 + t * xStride + c0, xStride, y, t * yStride + base, yStride, first);
           t += PAIR_TOKENS;
         } else {
-          Tiles16.t4x64(s.weights, s.second, kc, x, t * cols + c0, cols, y, t * rows + base, rows, first);
+          Tiles16.t4x64(s.weights, s.second, kc, x, x0 + t * xStride + c0, xStride, y, t * yStride + base, yStride, first);
           t += 4;
         }
         int upTo = Math.min(lines, touched + perTile);
         s.sink += touch(ahead, at, touched, upTo) + touch(ahead2, at2, touched, upTo);
         touched = upTo;
       }
-      tiles(s.weights, kc, x, c0, cols, t, tokens, y, base, rows, first);
-      tiles(s.second, kc, x, c0, cols, t, tokens, y, base + ROWS, rows, first);
+      tiles(s.weights, kc, x, x0 + c0, xStride, t, tokens, y, base, yStride, first);
+      tiles(s.second, kc, x, x0 + c0, xStride, t, tokens, y, base + ROWS, yStride, first);
     }
   }
 
@@ -216,13 +226,13 @@ final class RowBlockMatmul {
    * measured out of DRAM; FP8: batch-1 decode of {@code small} 1.00-1.06x by the medians of
    * alternated decodes in one process, JDK 17 and 25).
    */
-  private static void fusedPair(RowBlocks w, int block, float[] x, float[] y) {
+  private static void fusedPair(RowBlocks w, int block, float[] x, int x0, float[] y, int y0) {
     int cols = w.cols();
     int k0 = w.firstColumn(block);
     int cShift = (w.firstColumn(block + 1) - k0) * ROWS;
     if (w.encoding() == WeightEncoding.BF16) {
-      DecodeTiles16.bf16t1x64((short[]) w.chunk(block), (short[]) w.chunk(block + 1), cShift, k0, k0 + cols, x, -k0, y,
-          block * ROWS, true);
+      DecodeTiles16.bf16t1x64((short[]) w.chunk(block), (short[]) w.chunk(block + 1), cShift, k0, k0 + cols, x, x0 - k0,
+          y, y0 + block * ROWS, true);
       return;
     }
     byte[] b = (byte[]) w.chunk(block);
@@ -231,13 +241,13 @@ final class RowBlockMatmul {
     for (int from = 0; from < cols; from += group) { // FP8: a scale group at a time
       int g = from / group;
       DecodeTiles16.fp8t1x64(b, c, cShift, k0 + from, k0 + Math.min(cols, from + group), w.scales(),
-          w.scaleOffset(block, g), w.scaleOffset(block + 1, g), x, -k0, y, block * ROWS, from == 0);
+          w.scaleOffset(block, g), w.scaleOffset(block + 1, g), x, x0 - k0, y, y0 + block * ROWS, from == 0);
     }
   }
 
   /**
    * Tokens {@code [from, tokens)} against one staged run: groups of eight and four (or three)
-   * tokens, then the rest.
+   * tokens, then the rest; token {@code t}'s inputs at {@code x[t * cols + c0 ..]}.
    */
   private static void tiles(
       float[] b, int kc, float[] x, int c0, int cols, int from, int tokens, float[] y, int base, int stride, boolean first) {
@@ -289,10 +299,12 @@ final class RowBlockMatmul {
    * Runs the fused tiles over a block's BF16, FP8 or INT columns where they lie: all of them at
    * once for BF16, one scale group at a time for the scaled encodings.
    */
-  private static void fusedTiles(RowBlocks w, int block, float[] x, int cols, int tokens, float[] y, int base, int stride) {
+  private static void fusedTiles(
+      RowBlocks w, int block, float[] x, int x0, int xStride, int tokens, float[] y, int base, int stride) {
     WeightEncoding encoding = w.encoding();
     boolean scaled = encoding != WeightEncoding.BF16;
     Object chunk = w.chunk(block);
+    int cols = w.cols();
     int k0 = w.firstColumn(block); // column k of the block at k0 + k of its chunk
     int group = scaled ? w.groupSize() : cols;
     int eight = scaled && !SCALED_EIGHTS ? 4 : 8;
@@ -303,11 +315,11 @@ final class RowBlockMatmul {
       if (L == 16) {
         for (int t = 0, n; t < tokens; t += n) { // groups of eight, then four, then the rest
           n = tokens - t >= 8 ? eight : tokens - t >= 4 ? 4 : tokens - t;
-          fused16(encoding, n, chunk, k0 + from, k0 + to, w, scaleAt, x, t * cols - k0, cols, y, t * stride + base, stride,
-              first);
+          fused16(encoding, n, chunk, k0 + from, k0 + to, w, scaleAt, x, x0 + t * xStride - k0, xStride, y,
+              t * stride + base, stride, first);
         }
       } else {
-        fused8(encoding, tokens, chunk, k0 + from, k0 + to, w, scaleAt, x, -k0, cols, y, base, stride, first);
+        fused8(encoding, tokens, chunk, k0 + from, k0 + to, w, scaleAt, x, x0 - k0, xStride, y, base, stride, first);
       }
     }
   }

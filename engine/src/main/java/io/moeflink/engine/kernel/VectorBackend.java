@@ -59,6 +59,27 @@ public final class VectorBackend extends CpuBackend {
   }
 
   /**
+   * As {@link CpuBackend#matmulPerHead}, one task per head, each head's slice of the rows read and
+   * written where it lies (the tiles take the rows' strides) rather than copied into a scratch
+   * array and back: a 512-token prefill 1.025x (median pair ratio of 20 alternated passes in one
+   * process, JDK 25), where the copies took 1.2% of it.
+   */
+  @Override
+  public void matmulPerHead(WeightMatrix[] w, Activations x, HeadLayout in, int tokens, Activations y, HeadLayout out) {
+    if (!RowBlockMatmul.supported()) {
+      super.matmulPerHead(w, x, in, tokens, y, out);
+      return;
+    }
+    float[] xs = HostActivations.of(x);
+    float[] ys = HostActivations.of(y);
+    pool().parallelFor(w.length, h -> {
+      RowBlocks blocks = w[h].blocks();
+      RowBlockMatmul.blocks(blocks, xs, in.at(0, h, 0), in.rowStride(), tokens, ys, out.at(0, h, 0), out.rowStride(), 0,
+          blocks.blocks());
+    });
+  }
+
+  /**
    * The reference's bits in vector lanes: a product, then a sum, each rounded as the scalar
    * expression rounds it. The MoE combine of 512 tokens x 6 experts x 1024 columns 2.4x faster
    * than the scalar loops on JDK 25, 1.9x on JDK 17 (one and two threads); it took 1.8% of a

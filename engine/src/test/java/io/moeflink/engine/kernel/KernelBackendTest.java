@@ -54,6 +54,43 @@ class KernelBackendTest {
     }
   }
 
+  /**
+   * Each head's slice of the rows read and written where it lies (strided rows): the bits of the
+   * scalar per-head matmul, on the paired tiles of one token, the in-register tiles, the staged
+   * tiles of five and four tokens, and a partial last block.
+   */
+  @ParameterizedTest(name = "{0} 3 heads of [{1} x {2}] x {3} tokens")
+  @MethodSource("perHeadShapes")
+  void perHeadMatmulReadsEachHeadWhereItLies(DType dtype, int rows, int cols, int tokens) {
+    Random random = new Random(rows * 13L + cols * 5L + tokens);
+    int heads = 3;
+    try (VectorBackend vector = new VectorBackend(2); ScalarBackend scalar = new ScalarBackend(1)) {
+      WeightMatrix[] w = new WeightMatrix[heads];
+      for (int h = 0; h < heads; h++) {
+        w[h] = RandomWeights.matrix(dtype, rows, cols, random);
+      }
+      HeadLayout in = new HeadLayout(3, heads * (cols + 5), cols + 5); // each head's input from the fourth of its values
+      HeadLayout out = new HeadLayout(1, heads * (rows + 2) + 1, rows + 2);
+      float[] x = RandomWeights.activations(tokens * heads * (cols + 5) + 3, random);
+      Activations expected = scalar.allocate(tokens * out.rowStride() + 1);
+      Activations actual = vector.allocate(tokens * out.rowStride() + 1);
+      scalar.matmulPerHead(w, scalar.upload(x.clone()), in, tokens, expected, out);
+      vector.matmulPerHead(w, vector.upload(x.clone()), in, tokens, actual, out);
+      float[] e = scalar.toHost(expected, tokens * out.rowStride() + 1);
+      float[] a = vector.toHost(actual, tokens * out.rowStride() + 1);
+      for (int i = 0; i < e.length; i++) {
+        assertThat(Float.floatToRawIntBits(a[i])).as("%s [%d x %d] x %d tokens, element %d", dtype, rows, cols, tokens, i)
+            .isEqualTo(Float.floatToRawIntBits(e[i]));
+      }
+    }
+  }
+
+  static Stream<Arguments> perHeadShapes() {
+    return Stream.of(DType.BF16, DType.F8_E4M3, DType.F32).flatMap(t -> Stream.of(
+        Arguments.of(t, 128, 256, 1), Arguments.of(t, 64, 200, 6), Arguments.of(t, 256, 128, 23),
+        Arguments.of(t, 80, 130, 48)));
+  }
+
   static Stream<Arguments> intShapes() {
     return Stream.of(4, 8).flatMap(bits -> Stream.of(
         Arguments.of(bits, 37, 64, 32, true, 3),
