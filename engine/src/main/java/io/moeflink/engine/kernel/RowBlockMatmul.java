@@ -247,31 +247,31 @@ final class RowBlockMatmul {
 
   /**
    * Tokens {@code [from, tokens)} against one staged run: groups of eight and four (or three)
-   * tokens, then the rest; token {@code t}'s inputs at {@code x[t * cols + c0 ..]}.
+   * tokens, then the rest; token {@code t}'s inputs at {@code x[t * xStride + c0 ..]}.
    */
   private static void tiles(
-      float[] b, int kc, float[] x, int c0, int cols, int from, int tokens, float[] y, int base, int stride, boolean first) {
+      float[] b, int kc, float[] x, int c0, int xStride, int from, int tokens, float[] y, int base, int stride, boolean first) {
     int t = from;
     if (L == 16) {
       for (; t + 8 <= tokens; t += 8) {
-        Tiles16.t8(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
+        Tiles16.t8(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
       }
       for (; t + 4 <= tokens; t += 4) {
-        Tiles16.t4(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
+        Tiles16.t4(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
       }
       switch (tokens - t) {
-        case 3 -> Tiles16.t3(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
-        case 2 -> Tiles16.t2(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
-        case 1 -> Tiles16.t1(b, kc, x, t * cols + c0, y, t * stride + base, first);
+        case 3 -> Tiles16.t3(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
+        case 2 -> Tiles16.t2(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
+        case 1 -> Tiles16.t1(b, kc, x, t * xStride + c0, y, t * stride + base, first);
         default -> { }
       }
     } else {
       for (; t + 3 <= tokens; t += 3) {
-        Tiles8.t3(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
+        Tiles8.t3(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
       }
       switch (tokens - t) {
-        case 2 -> Tiles8.t2(b, kc, x, t * cols + c0, cols, y, t * stride + base, stride, first);
-        case 1 -> Tiles8.t1(b, kc, x, t * cols + c0, y, t * stride + base, first);
+        case 2 -> Tiles8.t2(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
+        case 1 -> Tiles8.t1(b, kc, x, t * xStride + c0, y, t * stride + base, first);
         default -> { }
       }
     }
@@ -325,7 +325,7 @@ final class RowBlockMatmul {
   }
 
   private static void fused16(WeightEncoding encoding, int tokens, Object chunk, int from, int to, RowBlocks w,
-      int scaleAt, float[] x, int x0, int cols, float[] y, int base, int stride, boolean first) {
+      int scaleAt, float[] x, int x0, int xStride, float[] y, int base, int stride, boolean first) {
     float[] sc = w.scales();
     float[] off = w.offsets();
     short[] h = chunk instanceof short[] shorts ? shorts : null; // BF16
@@ -333,37 +333,37 @@ final class RowBlockMatmul {
     switch (encoding) {
       case BF16 -> {
         switch (tokens) {
-          case 8 -> DecodeTiles16.bf16t8(h, from, to, x, x0, cols, y, base, stride, first);
-          case 4 -> DecodeTiles16.bf16t4(h, from, to, x, x0, cols, y, base, stride, first);
-          case 3 -> DecodeTiles16.bf16t3(h, from, to, x, x0, cols, y, base, stride, first);
-          case 2 -> DecodeTiles16.bf16t2(h, from, to, x, x0, cols, y, base, stride, first);
+          case 8 -> DecodeTiles16.bf16t8(h, from, to, x, x0, xStride, y, base, stride, first);
+          case 4 -> DecodeTiles16.bf16t4(h, from, to, x, x0, xStride, y, base, stride, first);
+          case 3 -> DecodeTiles16.bf16t3(h, from, to, x, x0, xStride, y, base, stride, first);
+          case 2 -> DecodeTiles16.bf16t2(h, from, to, x, x0, xStride, y, base, stride, first);
           default -> DecodeTiles16.bf16t1(h, from, to, x, x0, y, base, first);
         }
       }
       case FP8 -> {
         switch (tokens) {
-          case 8 -> DecodeTiles16.fp8t8(b, from, to, sc, scaleAt, x, x0, cols, y, base, stride, first);
-          case 4 -> DecodeTiles16.fp8t4(b, from, to, sc, scaleAt, x, x0, cols, y, base, stride, first);
-          case 3 -> DecodeTiles16.fp8t3(b, from, to, sc, scaleAt, x, x0, cols, y, base, stride, first);
-          case 2 -> DecodeTiles16.fp8t2(b, from, to, sc, scaleAt, x, x0, cols, y, base, stride, first);
+          case 8 -> DecodeTiles16.fp8t8(b, from, to, sc, scaleAt, x, x0, xStride, y, base, stride, first);
+          case 4 -> DecodeTiles16.fp8t4(b, from, to, sc, scaleAt, x, x0, xStride, y, base, stride, first);
+          case 3 -> DecodeTiles16.fp8t3(b, from, to, sc, scaleAt, x, x0, xStride, y, base, stride, first);
+          case 2 -> DecodeTiles16.fp8t2(b, from, to, sc, scaleAt, x, x0, xStride, y, base, stride, first);
           default -> DecodeTiles16.fp8t1(b, from, to, sc, scaleAt, x, x0, y, base, first);
         }
       }
       case INT8 -> {
         switch (tokens) {
-          case 8 -> DecodeTiles16.int8t8(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
-          case 4 -> DecodeTiles16.int8t4(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
-          case 3 -> DecodeTiles16.int8t3(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
-          case 2 -> DecodeTiles16.int8t2(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
+          case 8 -> DecodeTiles16.int8t8(b, from, to, sc, off, scaleAt, x, x0, xStride, y, base, stride, first);
+          case 4 -> DecodeTiles16.int8t4(b, from, to, sc, off, scaleAt, x, x0, xStride, y, base, stride, first);
+          case 3 -> DecodeTiles16.int8t3(b, from, to, sc, off, scaleAt, x, x0, xStride, y, base, stride, first);
+          case 2 -> DecodeTiles16.int8t2(b, from, to, sc, off, scaleAt, x, x0, xStride, y, base, stride, first);
           default -> DecodeTiles16.int8t1(b, from, to, sc, off, scaleAt, x, x0, y, base, first);
         }
       }
       case INT4 -> {
         switch (tokens) {
-          case 8 -> DecodeTiles16.int4t8(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
-          case 4 -> DecodeTiles16.int4t4(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
-          case 3 -> DecodeTiles16.int4t3(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
-          case 2 -> DecodeTiles16.int4t2(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
+          case 8 -> DecodeTiles16.int4t8(b, from, to, sc, off, scaleAt, x, x0, xStride, y, base, stride, first);
+          case 4 -> DecodeTiles16.int4t4(b, from, to, sc, off, scaleAt, x, x0, xStride, y, base, stride, first);
+          case 3 -> DecodeTiles16.int4t3(b, from, to, sc, off, scaleAt, x, x0, xStride, y, base, stride, first);
+          case 2 -> DecodeTiles16.int4t2(b, from, to, sc, off, scaleAt, x, x0, xStride, y, base, stride, first);
           default -> DecodeTiles16.int4t1(b, from, to, sc, off, scaleAt, x, x0, y, base, first);
         }
       }
@@ -372,7 +372,7 @@ final class RowBlockMatmul {
   }
 
   private static void fused8(WeightEncoding encoding, int tokens, Object chunk, int from, int to, RowBlocks w,
-      int scaleAt, float[] x, int x0, int cols, float[] y, int base, int stride, boolean first) {
+      int scaleAt, float[] x, int x0, int xStride, float[] y, int base, int stride, boolean first) {
     float[] sc = w.scales();
     float[] off = w.offsets();
     short[] h = chunk instanceof short[] shorts ? shorts : null; // BF16
@@ -381,28 +381,28 @@ final class RowBlockMatmul {
     switch (encoding) {
       case BF16 -> {
         if (two) {
-          DecodeTiles8.bf16t2(h, from, to, x, x0, cols, y, base, stride, first);
+          DecodeTiles8.bf16t2(h, from, to, x, x0, xStride, y, base, stride, first);
         } else {
           DecodeTiles8.bf16t1(h, from, to, x, x0, y, base, first);
         }
       }
       case FP8 -> {
         if (two) {
-          DecodeTiles8.fp8t2(b, from, to, sc, scaleAt, x, x0, cols, y, base, stride, first);
+          DecodeTiles8.fp8t2(b, from, to, sc, scaleAt, x, x0, xStride, y, base, stride, first);
         } else {
           DecodeTiles8.fp8t1(b, from, to, sc, scaleAt, x, x0, y, base, first);
         }
       }
       case INT8 -> {
         if (two) {
-          DecodeTiles8.int8t2(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
+          DecodeTiles8.int8t2(b, from, to, sc, off, scaleAt, x, x0, xStride, y, base, stride, first);
         } else {
           DecodeTiles8.int8t1(b, from, to, sc, off, scaleAt, x, x0, y, base, first);
         }
       }
       case INT4 -> {
         if (two) {
-          DecodeTiles8.int4t2(b, from, to, sc, off, scaleAt, x, x0, cols, y, base, stride, first);
+          DecodeTiles8.int4t2(b, from, to, sc, off, scaleAt, x, x0, xStride, y, base, stride, first);
         } else {
           DecodeTiles8.int4t1(b, from, to, sc, off, scaleAt, x, x0, y, base, first);
         }
