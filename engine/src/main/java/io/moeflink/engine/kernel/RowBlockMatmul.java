@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * each run of {@link #KC} columns, the weights are widened to F32 once into a per-thread array
  * ({@code (KC, 32)}, in L1), then register tiles accumulate them with broadcast fused
  * multiply-adds: on AVX-512 five or four tokens x two blocks (64 rows) where a thread has two
- * full blocks side by side, else up to eight tokens x 32 rows ({@link Tiles16}); on AVX2 three
- * tokens x 32 rows ({@link Tiles8}). With few tokens (up to {@link #FUSED_TOKENS_16} on AVX-512, two on
+ * full blocks side by side, else up to eight tokens x 32 rows ({@link Tiles16}); on AVX2 six or
+ * five tokens x 16 rows, the last few tokens x 32 rows ({@link Tiles8}). With few tokens (up to {@link #FUSED_TOKENS_16} on AVX-512, two on
  * AVX2) the stored weights are read in place and widened in registers instead, per tile ({@link
  * DecodeTiles16}, {@link DecodeTiles8}).
  *
@@ -51,6 +51,13 @@ final class RowBlockMatmul {
    * take the tiles of four.
    */
   private static final boolean SCALED_EIGHTS = Runtime.version().feature() >= 25;
+  /**
+   * Tokens per tile on 8 lanes, each on half a block's rows ({@link Tiles8#t6x16}, {@link
+   * Tiles8#t5x16}): JDK 17's C2 spills six tokens' twelve accumulators (38 GFLOP/s alone on Zen 3,
+   * one thread, against 70 for five); JDK 25 keeps them (86 against 77). The JDKs between are not
+   * measured and take five.
+   */
+  private static final int HALF_TOKENS_8 = Runtime.version().feature() >= 25 ? 6 : 5;
   /** Tokens per tile on a pair of blocks ({@link Tiles16#t5x64}). */
   private static final int PAIR_TOKENS = 5;
   /** Bytes of a cache line. */
@@ -266,10 +273,25 @@ final class RowBlockMatmul {
         default -> { }
       }
     } else {
-      for (; t + 3 <= tokens; t += 3) {
-        Tiles8.t3(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
+      for (; t + HALF_TOKENS_8 <= tokens; t += HALF_TOKENS_8) {
+        for (int half = 0; half < ROWS; half += ROWS / 2) {
+          if (HALF_TOKENS_8 == 6) {
+            Tiles8.t6x16(b, half, kc, x, t * xStride + c0, xStride, y, t * stride + base + half, stride, first);
+          } else {
+            Tiles8.t5x16(b, half, kc, x, t * xStride + c0, xStride, y, t * stride + base + half, stride, first);
+          }
+        }
       }
-      switch (tokens - t) {
+      int rest = tokens - t;
+      for (int half = 0; half < ROWS && rest >= 4; half += ROWS / 2) {
+        if (rest == 5) {
+          Tiles8.t5x16(b, half, kc, x, t * xStride + c0, xStride, y, t * stride + base + half, stride, first);
+        } else {
+          Tiles8.t4x16(b, half, kc, x, t * xStride + c0, xStride, y, t * stride + base + half, stride, first);
+        }
+      }
+      switch (rest) {
+        case 3 -> Tiles8.t3(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
         case 2 -> Tiles8.t2(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
         case 1 -> Tiles8.t1(b, kc, x, t * xStride + c0, y, t * stride + base, first);
         default -> { }
