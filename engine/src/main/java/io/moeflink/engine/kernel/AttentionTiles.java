@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorOperators;
  * order of {@link CpuBackend#latentAttention}: each score one two-segment {@link Dot16} (the
  * latent, then the rotary key), the softmax in position order, each output a fused multiply-add
  * chain over the positions. Four heads share every cached position's loads, the scores of four heads and four
- * positions run as sixteen independent chains on AVX-512 (eight, of four heads and one position
- * in two halves, on AVX2; one chain alone waits on its FMA latency), and the
+ * positions run as sixteen independent chains on AVX-512 (on AVX2 eight, four heads x two
+ * positions, lanes 0-7 and then 8-15; one chain alone waits on its FMA latency), and the
  * cache goes through in blocks of positions that every row and group of four heads reads while
  * they are in L1; each row's bits are the scalar loop's.
  */
@@ -79,7 +79,7 @@ final class AttentionTiles {
       }
     }
     float[] dots = new float[HEADS * POSITIONS_PER_TILE]; // (head, position)
-    float[] tmp = new float[Dot16.TILE44_CHAINS]; // Dot16's chains between its segments (tile8 uses 16)
+    float[] tmp = new float[Dot16.TILE44_CHAINS]; // Dot16's chains between its segments (tile8 uses 16, tile8x2 128)
     int[] at = new int[2 * POSITIONS_PER_TILE]; // a tile's latent offsets, then its rotary key offsets
     for (int t0 = 0; t0 < longest; t0 += POSITIONS) {
       for (int r = 0; r < count; r++) {
@@ -130,7 +130,16 @@ final class AttentionTiles {
       float[] qLatent, int[] ql, float[] latents, int rank, float[] q, int[] qr, float[] ropeKeys, int ropeDim,
       float scale, int length, int t0, int t1, int n, float[] dots, float[] tmp, int[] at, float[][] scores, int s) {
     if (L < 16) {
-      for (int t = t0; t < t1; t++) {
+      int t = t0;
+      for (; t + 2 <= t1; t += 2) {
+        Dot16.tile8x2(qLatent, ql, latents, t * rank, (t + 1) * rank, rank, q, qr, ropeKeys, t * ropeDim,
+            (t + 1) * ropeDim, ropeDim, dots, tmp);
+        for (int j = 0; j < n; j++) {
+          scores[s + j][t] = dots[2 * j] * scale;
+          scores[s + j][t + 1] = dots[2 * j + 1] * scale;
+        }
+      }
+      if (t < t1) {
         Dot16.tile8(qLatent, ql, latents, t * rank, rank, q, qr, ropeKeys, t * ropeDim, ropeDim, dots, tmp);
         for (int j = 0; j < n; j++) {
           scores[s + j][t] = dots[2 * j] * scale;

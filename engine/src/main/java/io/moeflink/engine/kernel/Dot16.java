@@ -419,6 +419,124 @@ final class Dot16 {
   }
 
   /**
+   * {@link #tile8} at two positions: row {@code j} ({@code a} at {@code ao[j]}, then {@code c} at
+   * {@code co[j]}) against position {@code p} ({@code b} at {@code b0} or {@code b1}, then {@code
+   * d} at {@code d0} or {@code d1}); {@code out[2 * j + p]} is row {@code j}'s at position {@code
+   * p}, {@code tmp} holds 128 floats. The eight dot products' lanes 0-7 run first, through both
+   * segments, then their lanes 8-15: eight chains at a time, which leave registers for both
+   * positions' keys, where {@link #tile8}'s eight half chains of one position load ten vectors for
+   * eight multiply-adds. Each lane is {@link #scalar}'s chain, so the bits are {@link #tile8}'s.
+   */
+  static void tile8x2(float[] a, int[] ao, float[] b, int b0, int b1, int n, float[] c, int[] co, float[] d, int d0,
+      int d1, int m, float[] out, float[] tmp) {
+    halves8x2(a, ao, b, b0, b1, n, c, co, d, d0, d1, m, 0, tmp);
+    halves8x2(a, ao, b, b0, b1, n, c, co, d, d0, d1, m, 8, tmp);
+    for (int s = 0; s < 8; s++) {
+      int l = 8 * s;
+      int h = 64 + 8 * s;
+      out[s] = tree(tmp[l] + tmp[h], tmp[l + 1] + tmp[h + 1], tmp[l + 2] + tmp[h + 2], tmp[l + 3] + tmp[h + 3],
+          tmp[l + 4] + tmp[h + 4], tmp[l + 5] + tmp[h + 5], tmp[l + 6] + tmp[h + 6], tmp[l + 7] + tmp[h + 7]);
+    }
+  }
+
+  /**
+   * Lanes {@code [half, half + 8)} of {@link #tile8x2}'s eight dot products into {@code tmp[8 * half
+   * ..]}: dot product {@code 2 * j + p}'s at {@code 8 * (2 * j + p)} from there.
+   */
+  private static void halves8x2(float[] qa, int[] ao, float[] b, int b0, int b1, int n, float[] qc, int[] co,
+      float[] d, int d0, int d1, int m, int half, float[] tmp) {
+    FloatVector s00 = FloatVector.zero(F8), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+    int a0 = ao[0] + half;
+    int a1 = ao[1] + half;
+    int a2 = ao[2] + half;
+    int a3 = ao[3] + half;
+    int bb0 = b0 + half;
+    int bb1 = b1 + half;
+    int i;
+    for (i = 0; i + 16 <= n; i += 16) {
+      FloatVector x0 = FloatVector.fromArray(F8, b, bb0 + i);
+      FloatVector x1 = FloatVector.fromArray(F8, b, bb1 + i);
+      FloatVector q = FloatVector.fromArray(F8, qa, a0 + i);
+      s00 = q.fma(x0, s00);
+      s01 = q.fma(x1, s01);
+      q = FloatVector.fromArray(F8, qa, a1 + i);
+      s10 = q.fma(x0, s10);
+      s11 = q.fma(x1, s11);
+      q = FloatVector.fromArray(F8, qa, a2 + i);
+      s20 = q.fma(x0, s20);
+      s21 = q.fma(x1, s21);
+      q = FloatVector.fromArray(F8, qa, a3 + i);
+      s30 = q.fma(x0, s30);
+      s31 = q.fma(x1, s31);
+    }
+    if (i < n) {
+      VectorMask<Float> k = F8.indexInRange(i + half, n);
+      FloatVector x0 = FloatVector.fromArray(F8, b, bb0 + i, k);
+      FloatVector x1 = FloatVector.fromArray(F8, b, bb1 + i, k);
+      FloatVector q = FloatVector.fromArray(F8, qa, a0 + i, k);
+      s00 = q.fma(x0, s00);
+      s01 = q.fma(x1, s01);
+      q = FloatVector.fromArray(F8, qa, a1 + i, k);
+      s10 = q.fma(x0, s10);
+      s11 = q.fma(x1, s11);
+      q = FloatVector.fromArray(F8, qa, a2 + i, k);
+      s20 = q.fma(x0, s20);
+      s21 = q.fma(x1, s21);
+      q = FloatVector.fromArray(F8, qa, a3 + i, k);
+      s30 = q.fma(x0, s30);
+      s31 = q.fma(x1, s31);
+    }
+    int c0 = co[0] + half;
+    int c1 = co[1] + half;
+    int c2 = co[2] + half;
+    int c3 = co[3] + half;
+    int dd0 = d0 + half;
+    int dd1 = d1 + half;
+    for (i = 0; i + 16 <= m; i += 16) {
+      FloatVector x0 = FloatVector.fromArray(F8, d, dd0 + i);
+      FloatVector x1 = FloatVector.fromArray(F8, d, dd1 + i);
+      FloatVector q = FloatVector.fromArray(F8, qc, c0 + i);
+      s00 = q.fma(x0, s00);
+      s01 = q.fma(x1, s01);
+      q = FloatVector.fromArray(F8, qc, c1 + i);
+      s10 = q.fma(x0, s10);
+      s11 = q.fma(x1, s11);
+      q = FloatVector.fromArray(F8, qc, c2 + i);
+      s20 = q.fma(x0, s20);
+      s21 = q.fma(x1, s21);
+      q = FloatVector.fromArray(F8, qc, c3 + i);
+      s30 = q.fma(x0, s30);
+      s31 = q.fma(x1, s31);
+    }
+    if (i < m) {
+      VectorMask<Float> k = F8.indexInRange(i + half, m);
+      FloatVector x0 = FloatVector.fromArray(F8, d, dd0 + i, k);
+      FloatVector x1 = FloatVector.fromArray(F8, d, dd1 + i, k);
+      FloatVector q = FloatVector.fromArray(F8, qc, c0 + i, k);
+      s00 = q.fma(x0, s00);
+      s01 = q.fma(x1, s01);
+      q = FloatVector.fromArray(F8, qc, c1 + i, k);
+      s10 = q.fma(x0, s10);
+      s11 = q.fma(x1, s11);
+      q = FloatVector.fromArray(F8, qc, c2 + i, k);
+      s20 = q.fma(x0, s20);
+      s21 = q.fma(x1, s21);
+      q = FloatVector.fromArray(F8, qc, c3 + i, k);
+      s30 = q.fma(x0, s30);
+      s31 = q.fma(x1, s31);
+    }
+    int o = 8 * half;
+    s00.intoArray(tmp, o);
+    s01.intoArray(tmp, o + 8);
+    s10.intoArray(tmp, o + 16);
+    s11.intoArray(tmp, o + 24);
+    s20.intoArray(tmp, o + 32);
+    s21.intoArray(tmp, o + 40);
+    s30.intoArray(tmp, o + 48);
+    s31.intoArray(tmp, o + 56);
+  }
+
+  /**
    * The tree of sixteen lanes {@code l}: {@code w[j] = l[j] + l[j + 8]}, then {@code ((w0 + w4) +
    * (w2 + w6)) + ((w1 + w5) + (w3 + w7))}. Through an array: the Vector API's lane shuffles
    * ({@code slice}) are not intrinsified by every JDK and cost more than these fifteen adds.
