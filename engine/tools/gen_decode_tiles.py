@@ -30,7 +30,17 @@ def chain_starts(T, V, L):
     return lines
 
 
-def gen(L, counts):
+def one_token_64_rest(L):
+    """The end of a one-token tile on two blocks: the broadcast, four chains' step, their stores."""
+    lines = ["      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);"]
+    lines += [f"      a0{v} = v0.fma(w{v}, a0{v});" for v in range(4)]
+    lines.append("    }")
+    lines += [f"    a0{v}.intoArray(y, {y_at(L, 0, v)});" for v in range(4)]
+    lines.append("  }")
+    return lines
+
+
+def gen(L, counts, half_counts=()):
     V = 32 // L  # vectors per token row block
     cls = f"DecodeTiles{L}"
     species = "FloatVector.SPECIES_512" if L == 16 else "FloatVector.SPECIES_256"
@@ -50,7 +60,8 @@ def gen(L, counts):
     w("")
     w("/**")
     w(f" * Register tiles for {L} float lanes that widen BF16, FP8, INT8 and INT4 weights in registers, for")
-    w(f" * {', '.join(map(str, counts))} tokens (decode, small batches, experts with few tokens): per column, the block's 32 stored weights are")
+    halves = f"; BF16 also {' and '.join(map(str, half_counts))} tokens on half a block's rows" if half_counts else ""
+    w(f" * {', '.join(map(str, counts))} tokens{halves} (decode, small batches, experts with few tokens): per column, the block's 32 stored weights are")
     w(" * loaded, widened to F32 exactly as {@link RowBlockMatmul} widens them into its staging array")
     w(" * (FP8 times its block scale, one rounding; INT {@code (q - offset) * scale}), and fed to every")
     w(" * token's fused multiply-add. With few tokens")
@@ -136,15 +147,58 @@ def gen(L, counts):
         for v in range(4):
             base = "at" if v < 2 else "atc"
             out.extend(bf16_weights(v, "b" if v < 2 else "c", base + " + 16" if v % 2 else base))
-        w("      FloatVector v0 = FloatVector.broadcast(F, x[x0 + k]);")
+        out.extend(one_token_64_rest(L))
+        w("")
+        w("  /**")
+        w("   * 1 token x 64 rows of FP8 weights, as {@link #bf16t1x64}: two blocks' codes {@code b} and {@code")
+        w("   * c} side by side, the scales of one 128-column group each ({@code scales} at {@code scaleAt}")
+        w("   * and {@code scaleAt2}); column {@code k} of {@code c} at {@code k * 32 + cShift}.")
+        w("   */")
+        w("  static void fp8t1x64(byte[] b, byte[] c, int cShift, int from, int to, float[] scales, int scaleAt, int scaleAt2,")
+        w("      float[] x, int x0, float[] y, int y0, boolean first) {")
+        out.extend(chain_starts(1, 4, L))
         for v in range(4):
-            w(f"      a0{v} = v0.fma(w{v}, a0{v});")
-        w("    }")
+            at = ("scaleAt" if v < 2 else "scaleAt2") + (" + 16" if v % 2 else "")
+            w(f"    FloatVector s{v} = FloatVector.fromArray(F, scales, {at});")
+        w("    for (int k = from; k < to; k++) {")
+        w("      int at = k * 32;")
+        w("      int atc = at + cShift;")
         for v in range(4):
-            w(f"    a0{v}.intoArray(y, {y_at(L, 0, v)});")
-        w("  }")
+            arr, base = ("b", "at") if v < 2 else ("c", "atc")
+            src = base + " + 16" if v % 2 else base
+            w(f"      FloatVector w{v} = ((IntVector) ByteVector.fromArray(B, {arr}, {src}).convertShape(VectorOperators.B2I, I, 0))")
+            w(f"          .lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(s{v});")
+        out.extend(one_token_64_rest(L))
+    else:
+        for T in half_counts:
+            w("")
+            w("  /**")
+            w(f"   * {T} tokens x 16 rows of BF16 weights {{@code b}}: the half of each column's 32 rows from lane {{@code")
+            w("   * half}} (0 or 16), two weight vectors, so that the accumulators, the weights and a broadcast fit")
+            w("   * the sixteen registers (32 rows of three tokens spill).")
+            w("   */")
+            w(f"  static void bf16t{T}x16(short[] b, int half, int from, int to, float[] x, int x0, int xStride, float[] y, int y0,")
+            w("      int yStride, boolean first) {")
+            out.extend(chain_starts(T, 2, L))
+            for t in range(1, T):
+                w(f"    int x{t} = x0 + {t} * xStride;")
+            w("    for (int k = from; k < to; k++) {")
+            w("      int at = k * 32 + half;")
+            for v in range(2):
+                out.extend(bf16_weights(v, "b", "at + 8" if v else "at"))
+            for t in range(T):
+                xi = "x0" if t == 0 else f"x{t}"
+                decl = "FloatVector v = " if t == 0 else "v = "
+                w(f"      {decl}FloatVector.broadcast(F, x[{xi} + k]);")
+                for v in range(2):
+                    w(f"      a{t}{v} = v.fma(w{v}, a{t}{v});")
+            w("    }")
+            for t in range(T):
+                for v in range(2):
+                    w(f"    a{t}{v}.intoArray(y, {y_at(L, t, v)});")
+            w("  }")
     w("}")
     return "\n".join(out) + "\n"
 d = "engine/src/main/java/io/moeflink/engine/kernel/"
 open(d + "DecodeTiles16.java", "w").write(gen(16, (1, 2, 3, 4, 8)))
-open(d + "DecodeTiles8.java", "w").write(gen(8, (1, 2)))
+open(d + "DecodeTiles8.java", "w").write(gen(8, (1, 2), (4, 3)))

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Register tiles for 8 float lanes that widen BF16, FP8, INT8 and INT4 weights in registers, for
- * 1, 2 tokens (decode, small batches, experts with few tokens): per column, the block's 32 stored weights are
+ * 1, 2 tokens; BF16 also 4 and 3 tokens on half a block's rows (decode, small batches, experts with few tokens): per column, the block's 32 stored weights are
  * loaded, widened to F32 exactly as {@link RowBlockMatmul} widens them into its staging array
  * (FP8 times its block scale, one rounding; INT {@code (q - offset) * scale}), and fed to every
  * token's fused multiply-add. With few tokens
@@ -365,5 +365,97 @@ final class DecodeTiles8 {
     a11.intoArray(y, y0 + 1 * yStride + 8);
     a12.intoArray(y, y0 + 1 * yStride + 16);
     a13.intoArray(y, y0 + 1 * yStride + 24);
+  }
+
+  /**
+   * 4 tokens x 16 rows of BF16 weights {@code b}: the half of each column's 32 rows from lane {@code
+   * half}} (0 or 16), two weight vectors, so that the accumulators, the weights and a broadcast fit
+   * the sixteen registers (32 rows of three tokens spill).
+   */
+  static void bf16t4x16(short[] b, int half, int from, int to, float[] x, int x0, int xStride, float[] y, int y0,
+      int yStride, boolean first) {
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 8);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 8);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 8);
+    FloatVector a30 = FloatVector.fromArray(F, src, src0 + 3 * srcStride);
+    FloatVector a31 = FloatVector.fromArray(F, src, src0 + 3 * srcStride + 8);
+    int x1 = x0 + 1 * xStride;
+    int x2 = x0 + 2 * xStride;
+    int x3 = x0 + 3 * xStride;
+    for (int k = from; k < to; k++) {
+      int at = k * 32 + half;
+      FloatVector w0 = ((IntVector) ShortVector.fromArray(S, b, at).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector w1 = ((IntVector) ShortVector.fromArray(S, b, at + 8).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+      a00 = v.fma(w0, a00);
+      a01 = v.fma(w1, a01);
+      v = FloatVector.broadcast(F, x[x1 + k]);
+      a10 = v.fma(w0, a10);
+      a11 = v.fma(w1, a11);
+      v = FloatVector.broadcast(F, x[x2 + k]);
+      a20 = v.fma(w0, a20);
+      a21 = v.fma(w1, a21);
+      v = FloatVector.broadcast(F, x[x3 + k]);
+      a30 = v.fma(w0, a30);
+      a31 = v.fma(w1, a31);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 8);
+    a10.intoArray(y, y0 + 1 * yStride);
+    a11.intoArray(y, y0 + 1 * yStride + 8);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 8);
+    a30.intoArray(y, y0 + 3 * yStride);
+    a31.intoArray(y, y0 + 3 * yStride + 8);
+  }
+
+  /**
+   * 3 tokens x 16 rows of BF16 weights {@code b}: the half of each column's 32 rows from lane {@code
+   * half}} (0 or 16), two weight vectors, so that the accumulators, the weights and a broadcast fit
+   * the sixteen registers (32 rows of three tokens spill).
+   */
+  static void bf16t3x16(short[] b, int half, int from, int to, float[] x, int x0, int xStride, float[] y, int y0,
+      int yStride, boolean first) {
+    float[] src = first ? ZEROS : y;
+    int src0 = first ? 0 : y0;
+    int srcStride = first ? 0 : yStride;
+    FloatVector a00 = FloatVector.fromArray(F, src, src0);
+    FloatVector a01 = FloatVector.fromArray(F, src, src0 + 8);
+    FloatVector a10 = FloatVector.fromArray(F, src, src0 + 1 * srcStride);
+    FloatVector a11 = FloatVector.fromArray(F, src, src0 + 1 * srcStride + 8);
+    FloatVector a20 = FloatVector.fromArray(F, src, src0 + 2 * srcStride);
+    FloatVector a21 = FloatVector.fromArray(F, src, src0 + 2 * srcStride + 8);
+    int x1 = x0 + 1 * xStride;
+    int x2 = x0 + 2 * xStride;
+    for (int k = from; k < to; k++) {
+      int at = k * 32 + half;
+      FloatVector w0 = ((IntVector) ShortVector.fromArray(S, b, at).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector w1 = ((IntVector) ShortVector.fromArray(S, b, at + 8).convertShape(VectorOperators.S2I, I, 0))
+          .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+      a00 = v.fma(w0, a00);
+      a01 = v.fma(w1, a01);
+      v = FloatVector.broadcast(F, x[x1 + k]);
+      a10 = v.fma(w0, a10);
+      a11 = v.fma(w1, a11);
+      v = FloatVector.broadcast(F, x[x2 + k]);
+      a20 = v.fma(w0, a20);
+      a21 = v.fma(w1, a21);
+    }
+    a00.intoArray(y, y0);
+    a01.intoArray(y, y0 + 8);
+    a10.intoArray(y, y0 + 1 * yStride);
+    a11.intoArray(y, y0 + 1 * yStride + 8);
+    a20.intoArray(y, y0 + 2 * yStride);
+    a21.intoArray(y, y0 + 2 * yStride + 8);
   }
 }

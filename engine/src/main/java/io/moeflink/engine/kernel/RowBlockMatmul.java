@@ -17,9 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@code (KC, 32)}, in L1), then register tiles accumulate them with broadcast fused
  * multiply-adds: on AVX-512 five or four tokens x two blocks (64 rows) where a thread has two
  * full blocks side by side, else up to eight tokens x 32 rows ({@link Tiles16}); on AVX2 six or
- * five tokens x 16 rows, the last few tokens x 32 rows ({@link Tiles8}). With few tokens (up to {@link #FUSED_TOKENS_16} on AVX-512, two on
- * AVX2) the stored weights are read in place and widened in registers instead, per tile ({@link
- * DecodeTiles16}, {@link DecodeTiles8}).
+ * five tokens x 16 rows, the last few tokens x 32 rows ({@link Tiles8}). With few tokens (up to
+ * {@link #FUSED_TOKENS_16} on AVX-512; on AVX2 four of BF16, two of the scaled encodings) the stored
+ * weights are read in place and widened in registers instead, per tile ({@link DecodeTiles16},
+ * {@link DecodeTiles8}).
  *
  * <p>The order is the contract ({@code KernelBackend}): every output element is one chain of fused
  * multiply-adds over the columns in ascending order, {@code acc = fma(w[r][c], x[c], acc)} from
@@ -41,6 +42,14 @@ final class RowBlockMatmul {
    * 1.2-1.8x faster, measured on AVX-512).
    */
   private static final int FUSED_TOKENS_16 = 16;
+  /**
+   * Up to this many tokens on 8 lanes BF16 weights are widened in registers ({@link
+   * DecodeTiles8#bf16t4x16} and {@code bf16t3x16} on each half of a block's rows, {@code bf16t2},
+   * {@code bf16t1}): four tokens against 64 MB of blocks out of DRAM, one thread on Zen 3, 9.3
+   * against 6.9 GB/s staged (JDK 25; 8.9 against 6.7 on JDK 17). The scaled encodings' tiles of
+   * three and four tokens are not written; they fuse up to two.
+   */
+  private static final int FUSED_TOKENS_8_BF16 = 4;
   /**
    * Whether eight tokens of FP8 or INT weights share one fused tile, or run as two tiles of four
    * (each widening the weights again; no slower in batch-16 and batch-64 decode on JDK 17). JDK
@@ -314,7 +323,8 @@ final class RowBlockMatmul {
    * {@link DecodeTiles8}) beats widening it once into the F32 array.
    */
   private static boolean fuses(WeightEncoding encoding, int tokens) {
-    return encoding != WeightEncoding.F32 && tokens <= (L == 16 ? FUSED_TOKENS_16 : 2);
+    int most = L == 16 ? FUSED_TOKENS_16 : encoding == WeightEncoding.BF16 ? FUSED_TOKENS_8_BF16 : 2;
+    return encoding != WeightEncoding.F32 && tokens <= most;
   }
 
   /**
@@ -402,10 +412,18 @@ final class RowBlockMatmul {
     boolean two = tokens == 2;
     switch (encoding) {
       case BF16 -> {
-        if (two) {
-          DecodeTiles8.bf16t2(h, from, to, x, x0, xStride, y, base, stride, first);
-        } else {
-          DecodeTiles8.bf16t1(h, from, to, x, x0, y, base, first);
+        switch (tokens) {
+          case 4, 3 -> {
+            for (int half = 0; half < ROWS; half += ROWS / 2) {
+              if (tokens == 4) {
+                DecodeTiles8.bf16t4x16(h, half, from, to, x, x0, xStride, y, base + half, stride, first);
+              } else {
+                DecodeTiles8.bf16t3x16(h, half, from, to, x, x0, xStride, y, base + half, stride, first);
+              }
+            }
+          }
+          case 2 -> DecodeTiles8.bf16t2(h, from, to, x, x0, xStride, y, base, stride, first);
+          default -> DecodeTiles8.bf16t1(h, from, to, x, x0, y, base, first);
         }
       }
       case FP8 -> {

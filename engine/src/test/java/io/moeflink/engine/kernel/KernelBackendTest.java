@@ -22,6 +22,7 @@ class KernelBackendTest {
     return Stream.of(DType.BF16, DType.F8_E4M3, DType.F32).flatMap(t -> Stream.of(
         Arguments.of(t, 1, 64, 1),
         Arguments.of(t, 37, 130, 3), // partial FP8 blocks and vector tails in both directions
+        Arguments.of(t, 80, 200, 4), // AVX2: BF16 in registers on each half of a block's rows
         Arguments.of(t, 200, 256, 5),
         Arguments.of(t, 129, 300, 9),
         Arguments.of(t, 96, 384, 12), // widened in registers: a group of eight, then four
