@@ -79,7 +79,7 @@ final class AttentionTiles {
       }
     }
     float[] dots = new float[HEADS * POSITIONS_PER_TILE]; // (head, position)
-    float[] tmp = new float[Dot16.TILE44_CHAINS]; // Dot16's chains between its segments (tile8 uses 16, tile8x2 128)
+    float[] tmp = new float[Dot16.TILE44_CHAINS]; // Dot16's chains between its segments (tile8 uses 16, tile8x2 64)
     int[] at = new int[2 * POSITIONS_PER_TILE]; // a tile's latent offsets, then its rotary key offsets
     for (int t0 = 0; t0 < longest; t0 += POSITIONS) {
       for (int r = 0; r < count; r++) {

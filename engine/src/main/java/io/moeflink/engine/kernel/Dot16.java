@@ -422,7 +422,7 @@ final class Dot16 {
    * {@link #tile8} at two positions: row {@code j} ({@code a} at {@code ao[j]}, then {@code c} at
    * {@code co[j]}) against position {@code p} ({@code b} at {@code b0} or {@code b1}, then {@code
    * d} at {@code d0} or {@code d1}); {@code out[2 * j + p]} is row {@code j}'s at position {@code
-   * p}, {@code tmp} holds 128 floats. The eight dot products' lanes 0-7 run first, through both
+   * p}, {@code tmp} holds 64 floats. The eight dot products' lanes 0-7 run first, through both
    * segments, then their lanes 8-15: eight chains at a time, which leave registers for both
    * positions' keys, where {@link #tile8}'s eight half chains of one position load ten vectors for
    * eight multiply-adds. Each lane is {@link #scalar}'s chain, so the bits are {@link #tile8}'s.
@@ -432,16 +432,15 @@ final class Dot16 {
     halves8x2(a, ao, b, b0, b1, n, c, co, d, d0, d1, m, 0, tmp);
     halves8x2(a, ao, b, b0, b1, n, c, co, d, d0, d1, m, 8, tmp);
     for (int s = 0; s < 8; s++) {
-      int l = 8 * s;
-      int h = 64 + 8 * s;
-      out[s] = tree(tmp[l] + tmp[h], tmp[l + 1] + tmp[h + 1], tmp[l + 2] + tmp[h + 2], tmp[l + 3] + tmp[h + 3],
-          tmp[l + 4] + tmp[h + 4], tmp[l + 5] + tmp[h + 5], tmp[l + 6] + tmp[h + 6], tmp[l + 7] + tmp[h + 7]);
+      int w = 8 * s;
+      out[s] = tree(tmp[w], tmp[w + 1], tmp[w + 2], tmp[w + 3], tmp[w + 4], tmp[w + 5], tmp[w + 6], tmp[w + 7]);
     }
   }
 
   /**
-   * Lanes {@code [half, half + 8)} of {@link #tile8x2}'s eight dot products into {@code tmp[8 * half
-   * ..]}: dot product {@code 2 * j + p}'s at {@code 8 * (2 * j + p)} from there.
+   * Lanes {@code [half, half + 8)} of {@link #tile8x2}'s eight dot products: lanes 0-7 into {@code
+   * tmp}, dot product {@code 2 * j + p}'s at {@code 8 * (2 * j + p)}; lanes 8-15 added to them
+   * there, lane-wise (the tree's first level).
    */
   private static void halves8x2(float[] qa, int[] ao, float[] b, int b0, int b1, int n, float[] qc, int[] co,
       float[] d, int d0, int d1, int m, int half, float[] tmp) {
@@ -525,15 +524,25 @@ final class Dot16 {
       s30 = q.fma(x0, s30);
       s31 = q.fma(x1, s31);
     }
-    int o = 8 * half;
-    s00.intoArray(tmp, o);
-    s01.intoArray(tmp, o + 8);
-    s10.intoArray(tmp, o + 16);
-    s11.intoArray(tmp, o + 24);
-    s20.intoArray(tmp, o + 32);
-    s21.intoArray(tmp, o + 40);
-    s30.intoArray(tmp, o + 48);
-    s31.intoArray(tmp, o + 56);
+    if (half == 0) {
+      s00.intoArray(tmp, 0);
+      s01.intoArray(tmp, 8);
+      s10.intoArray(tmp, 16);
+      s11.intoArray(tmp, 24);
+      s20.intoArray(tmp, 32);
+      s21.intoArray(tmp, 40);
+      s30.intoArray(tmp, 48);
+      s31.intoArray(tmp, 56);
+    } else { // the tree's first level: lane j + lane j + 8
+      s00.add(FloatVector.fromArray(F8, tmp, 0)).intoArray(tmp, 0);
+      s01.add(FloatVector.fromArray(F8, tmp, 8)).intoArray(tmp, 8);
+      s10.add(FloatVector.fromArray(F8, tmp, 16)).intoArray(tmp, 16);
+      s11.add(FloatVector.fromArray(F8, tmp, 24)).intoArray(tmp, 24);
+      s20.add(FloatVector.fromArray(F8, tmp, 32)).intoArray(tmp, 32);
+      s21.add(FloatVector.fromArray(F8, tmp, 40)).intoArray(tmp, 40);
+      s30.add(FloatVector.fromArray(F8, tmp, 48)).intoArray(tmp, 48);
+      s31.add(FloatVector.fromArray(F8, tmp, 56)).intoArray(tmp, 56);
+    }
   }
 
   /**
