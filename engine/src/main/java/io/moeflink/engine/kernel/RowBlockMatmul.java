@@ -262,8 +262,10 @@ final class RowBlockMatmul {
   }
 
   /**
-   * Tokens {@code [from, tokens)} against one staged run: groups of eight and four (or three)
-   * tokens, then the rest; token {@code t}'s inputs at {@code x[t * xStride + c0 ..]}.
+   * Tokens {@code [from, tokens)} against one staged run, token {@code t}'s inputs at {@code x[t *
+   * xStride + c0 ..]}: on 16 lanes groups of eight and four tokens, then the rest; on 8 lanes groups
+   * of {@link #HALF_TOKENS_8} on each half of the rows, the last five or four also on halves, three
+   * or fewer on all 32 rows.
    */
   private static void tiles(
       float[] b, int kc, float[] x, int c0, int xStride, int from, int tokens, float[] y, int base, int stride, boolean first) {
