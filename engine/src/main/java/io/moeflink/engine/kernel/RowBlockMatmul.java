@@ -285,27 +285,29 @@ final class RowBlockMatmul {
       }
     } else {
       for (; t + HALF_TOKENS_8 <= tokens; t += HALF_TOKENS_8) {
-        for (int half = 0; half < ROWS; half += ROWS / 2) {
-          if (HALF_TOKENS_8 == 6) {
-            Tiles8.t6x16(b, half, kc, x, t * xStride + c0, xStride, y, t * stride + base + half, stride, first);
-          } else {
-            Tiles8.t5x16(b, half, kc, x, t * xStride + c0, xStride, y, t * stride + base + half, stride, first);
-          }
-        }
+        halfTiles(HALF_TOKENS_8, b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
       }
       int rest = tokens - t;
-      for (int half = 0; half < ROWS && rest >= 4; half += ROWS / 2) {
-        if (rest == 5) {
-          Tiles8.t5x16(b, half, kc, x, t * xStride + c0, xStride, y, t * stride + base + half, stride, first);
-        } else {
-          Tiles8.t4x16(b, half, kc, x, t * xStride + c0, xStride, y, t * stride + base + half, stride, first);
-        }
+      if (rest >= 4) {
+        halfTiles(rest, b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
       }
       switch (rest) {
         case 3 -> Tiles8.t3(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
         case 2 -> Tiles8.t2(b, kc, x, t * xStride + c0, xStride, y, t * stride + base, stride, first);
         case 1 -> Tiles8.t1(b, kc, x, t * xStride + c0, y, t * stride + base, first);
         default -> { }
+      }
+    }
+  }
+
+  /** {@code n} (six, five or four) tokens against both halves of a staged run's rows, on 8 lanes. */
+  private static void halfTiles(
+      int n, float[] b, int kc, float[] x, int x0, int xStride, float[] y, int y0, int stride, boolean first) {
+    for (int half = 0; half < ROWS; half += ROWS / 2) {
+      switch (n) {
+        case 6 -> Tiles8.t6x16(b, half, kc, x, x0, xStride, y, y0 + half, stride, first);
+        case 5 -> Tiles8.t5x16(b, half, kc, x, x0, xStride, y, y0 + half, stride, first);
+        default -> Tiles8.t4x16(b, half, kc, x, x0, xStride, y, y0 + half, stride, first);
       }
     }
   }
