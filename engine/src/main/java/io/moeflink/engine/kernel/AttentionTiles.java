@@ -44,6 +44,9 @@ final class AttentionTiles {
   /** Each thread's copy of a block's slice of the latents for the weighted sum, {@code (position, 4L)}. */
   private static final ThreadLocal<float[]> SLICES = ThreadLocal.withInitial(() -> new float[WIDE_SUM_BLOCK * 4 * L]);
   private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[HEADS][0]);
+  /** Each thread's queries of a job as {@link KeyPanel8}'s tiles read them, and a tile's chains. */
+  private static final ThreadLocal<float[]> PANEL_QUERIES = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> PANEL_CHAINS = ThreadLocal.withInitial(() -> new float[KeyPanel8.CHAINS]);
 
   private AttentionTiles() {}
 
@@ -59,12 +62,87 @@ final class AttentionTiles {
    */
   static void rows(
       float[] qLatent, float[] q, HeadLayout ropeAt, int heads, int rank, int ropeDim, float scale,
-      float[] latents, float[] ropeKeys, int[] positions, int i0, int count, int h0, int n, float[] out) {
+      float[] latents, float[] ropeKeys, float[] panels, int panelAt, int[] positions, int i0, int count, int h0, int n,
+      float[] out) {
     int longest = 0;
     for (int r = 0; r < count; r++) {
       longest = Math.max(longest, positions[i0 + r] + 1);
     }
-    float[][] scores = scoreRows(count * n, longest); // row r's head j at r * n + j
+    // row r's head j at r * n + j, whole blocks of a panel long
+    float[][] scores = scoreRows(count * n, (longest + KeyPanel8.POSITIONS - 1) / KeyPanel8.POSITIONS * KeyPanel8.POSITIONS);
+    if (panelAt >= 0 && count * n >= KeyPanel8.QUERIES) {
+      panelScores(qLatent, q, ropeAt, heads, rank, ropeDim, scale, panels, panelAt, positions, i0, count, h0, n, scores);
+    } else {
+      tileScores(qLatent, q, ropeAt, heads, rank, ropeDim, scale, latents, ropeKeys, positions, i0, count, h0, n, longest,
+          scores);
+    }
+    for (int r = 0; r < count; r++) {
+      int length = positions[i0 + r] + 1;
+      int j = r * n;
+      for (; j + HEADS <= (r + 1) * n; j += HEADS) {
+        softmax4(scores[j], scores[j + 1], scores[j + 2], scores[j + 3], length);
+      }
+      for (; j < (r + 1) * n; j++) {
+        softmax(scores[j], length);
+      }
+    }
+    weightedSums(scores, n, latents, rank, positions, i0, count, heads, h0, out);
+  }
+
+  /**
+   * The scores of heads {@code [h0, h0 + n)} of rows {@code [i0, i0 + count)} from their
+   * sequence's {@link KeyPanels} block at {@code panels[panelAt]}: {@link KeyPanel8}'s tiles of
+   * queries, each against every block of positions up to the last its rows attend to.
+   */
+  private static void panelScores(float[] qLatent, float[] q, HeadLayout ropeAt, int heads, int rank, int ropeDim,
+      float scale, float[] panels, int panelAt, int[] positions, int i0, int count, int h0, int n, float[][] scores) {
+    int queries = count * n; // row r's head j is query r * n + j
+    int perTile = KeyPanel8.QUERIES;
+    int tiles = (queries + perTile - 1) / perTile;
+    int[] ql = new int[tiles * perTile];
+    int[] qr = new int[tiles * perTile];
+    int[] row = new int[tiles * perTile];
+    int[] reach = new int[tiles]; // the positions a tile's rows attend to
+    int longest = 0;
+    for (int k = 0; k < tiles * perTile; k++) {
+      int e = k < queries ? k : k / perTile * perTile; // past the last query, the tile's first again, dropped
+      int r = e / n;
+      int h = h0 + e % n;
+      ql[k] = ((i0 + r) * heads + h) * rank;
+      qr[k] = ropeAt.at(i0 + r, h, 0);
+      row[k] = e;
+      reach[k / perTile] = Math.max(reach[k / perTile], positions[i0 + r] + 1);
+      longest = Math.max(longest, reach[k / perTile]);
+    }
+    int queryFloats = KeyPanel8.queryFloats(rank, ropeDim);
+    float[] packed = PANEL_QUERIES.get();
+    if (packed.length < tiles * queryFloats) {
+      packed = new float[tiles * queryFloats];
+      PANEL_QUERIES.set(packed);
+    }
+    for (int t = 0; t < tiles; t++) {
+      KeyPanel8.packQueries(qLatent, ql, q, qr, t * perTile, rank, ropeDim, packed, t * queryFloats);
+    }
+    float[] chains = PANEL_CHAINS.get();
+    int steps = KeyPanel8.steps(rank, ropeDim);
+    int blockFloats = KeyPanel8.blockFloats(rank, ropeDim);
+    for (int t0 = 0, block = panelAt; t0 < longest; t0 += KeyPanel8.POSITIONS, block += blockFloats) {
+      for (int t = 0; t < tiles; t++) {
+        if (t0 < reach[t]) {
+          KeyPanel8.lanes(panels, block, steps, packed, t * queryFloats, chains);
+          KeyPanel8.trees(chains, Math.min(perTile, queries - t * perTile), scale, scores, row, t * perTile, t0);
+        }
+      }
+    }
+  }
+
+  /**
+   * The scores of heads {@code [h0, h0 + n)} of rows {@code [i0, i0 + count)} in {@link Dot16}'s
+   * tiles, every row and group of four heads against each block of {@link #POSITIONS} in turn.
+   */
+  private static void tileScores(float[] qLatent, float[] q, HeadLayout ropeAt, int heads, int rank, int ropeDim,
+      float scale, float[] latents, float[] ropeKeys, int[] positions, int i0, int count, int h0, int n, int longest,
+      float[][] scores) {
     int groups = (n + HEADS - 1) / HEADS;
     int[][] ql = new int[count * groups][HEADS]; // each head's query latent, then its rotary query
     int[][] qr = new int[count * groups][HEADS];
@@ -94,17 +172,6 @@ final class AttentionTiles {
         }
       }
     }
-    for (int r = 0; r < count; r++) {
-      int length = positions[i0 + r] + 1;
-      int j = r * n;
-      for (; j + HEADS <= (r + 1) * n; j += HEADS) {
-        softmax4(scores[j], scores[j + 1], scores[j + 2], scores[j + 3], length);
-      }
-      for (; j < (r + 1) * n; j++) {
-        softmax(scores[j], length);
-      }
-    }
-    weightedSums(scores, n, latents, rank, positions, i0, count, heads, h0, out);
   }
 
   /** This thread's score rows, at least {@code n} of at least {@code length} positions. */

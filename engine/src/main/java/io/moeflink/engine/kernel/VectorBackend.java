@@ -144,18 +144,20 @@ public final class VectorBackend extends CpuBackend {
         int i = job / tiles;
         int h0 = (job % tiles) * 4;
         AttentionTiles.rows(ql, q, queryRope, heads, rank, ropeDim, scale, HostActivations.of(cache.latents()[i]),
-            HostActivations.of(cache.ropeKeys()[i]), cache.positions(), i, 1, h0, Math.min(4, heads - h0), o);
+            HostActivations.of(cache.ropeKeys()[i]), null, -1, cache.positions(), i, 1, h0, Math.min(4, heads - h0), o);
       });
       return;
     }
     // else a job per ATTENTION_ROWS rows and every head (the heads and the rows of a sequence share
-    // the cache's reads)
+    // the cache's reads); on AVX2 a prefill's keys packed once for all its jobs
+    KeyPanels panels = L == 8 ? KeyPanels.pack(cache, rank, ropeDim, pool()) : null;
     pool().parallelFor((rows + ATTENTION_ROWS - 1) / ATTENTION_ROWS, job -> {
       int end = Math.min(rows, (job + 1) * ATTENTION_ROWS);
       for (int i = job * ATTENTION_ROWS, j; i < end; i = j) {
         j = sequenceEnd(cache, i, end);
         AttentionTiles.rows(ql, q, queryRope, heads, rank, ropeDim, scale, HostActivations.of(cache.latents()[i]),
-            HostActivations.of(cache.ropeKeys()[i]), cache.positions(), i, j - i, 0, heads, o);
+            HostActivations.of(cache.ropeKeys()[i]), panels == null ? null : panels.floats(),
+            panels == null ? -1 : panels.at()[i], cache.positions(), i, j - i, 0, heads, o);
       }
     });
   }

@@ -193,7 +193,8 @@ class KernelBackendTest {
    * The tiled attention computes the scalar loop's bits, long contexts included (blocks of
    * positions), both when a job is four heads of a row (three rows on two threads) and when it is
    * every head of up to four rows (five or more rows), rows of two sequences in one job included
-   * (from the sixth row on, a second sequence's cache).
+   * (from the sixth row on, a second sequence's cache), on AVX2 with the keys of a sequence of four
+   * or more rows packed ({@link KeyPanels}) and those of one with two rows not.
    */
   @ParameterizedTest
   @MethodSource("attentionRows")
@@ -241,6 +242,7 @@ class KernelBackendTest {
     return Stream.of(new int[] {48, 8}, new int[] {80, 16}).flatMap(dims -> Stream.of(
         Arguments.of(new int[] {299, 300, 0}, dims[0], dims[1]),
         Arguments.of(new int[] {299, 300, 0, 31, 64}, dims[0], dims[1]),
+        Arguments.of(new int[] {299, 300, 0, 31, 64, 5, 7}, dims[0], dims[1]),
         Arguments.of(new int[] {126, 127, 128, 129, 130, 3, 200, 201, 202, 203, 0}, dims[0], dims[1])));
   }
 
