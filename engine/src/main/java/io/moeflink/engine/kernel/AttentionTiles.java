@@ -44,6 +44,13 @@ final class AttentionTiles {
   /** Each thread's copy of a block's slice of the latents for the weighted sum, {@code (position, 4L)}. */
   private static final ThreadLocal<float[]> SLICES = ThreadLocal.withInitial(() -> new float[WIDE_SUM_BLOCK * 4 * L]);
   private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[HEADS][0]);
+  /** Queries of one tile of {@link #querySums}: six heads of a prefill's rows. */
+  private static final int SUM_QUERIES = 6;
+  /**
+   * Positions per block of {@link #querySums}: each block's slice of sixteen columns (4 KB) and
+   * the six queries' probabilities stay in L1 while every tile reads them.
+   */
+  private static final int SUM_BLOCK = 64;
   /** Each thread's queries of a job as {@link KeyPanel8}'s tiles read them, and a tile's chains. */
   private static final ThreadLocal<float[]> PANEL_QUERIES = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> PANEL_CHAINS = ThreadLocal.withInitial(() -> new float[KeyPanel8.CHAINS]);
@@ -86,7 +93,11 @@ final class AttentionTiles {
         softmax(scores[j], length);
       }
     }
-    weightedSums(scores, n, latents, rank, positions, i0, count, heads, h0, out);
+    if (L == 8 && count * n >= SUM_QUERIES) {
+      querySums(scores, n, latents, rank, positions, i0, count, heads, h0, out);
+    } else {
+      weightedSums(scores, n, latents, rank, positions, i0, count, heads, h0, out);
+    }
   }
 
   /**
@@ -339,6 +350,117 @@ final class AttentionTiles {
         remainingColumnsOfRow(p, r * n, n, latents, rank, length, paired, out, ((i0 + r) * heads + h0) * rank);
       }
     }
+  }
+
+  /**
+   * {@link #weightedSums} of many queries on AVX2 (a prefill's rows): every head of every row is
+   * a query, six of them a tile ({@link #sumBlock6}) over blocks of {@link #SUM_BLOCK} positions
+   * and two vectors of columns at a time, each tile up to the last position all of its queries
+   * attend to, and each query alone from there to its own last ({@link #sumBlock}); the columns
+   * past the last whole two vectors as {@link #narrowSum} takes them. Each chain's value is kept in
+   * {@code out} between blocks, exactly, so each element is its one chain over the positions.
+   */
+  private static void querySums(float[][] p, int n, float[] latents, int rank, int[] positions, int i0, int count,
+      int heads, int h0, float[] out) {
+    int queries = count * n; // row r's head j is query r * n + j, its scores p[r * n + j]
+    int tiles = (queries + SUM_QUERIES - 1) / SUM_QUERIES;
+    int[] row = new int[tiles * SUM_QUERIES];
+    int[] at = new int[tiles * SUM_QUERIES];
+    int[] length = new int[tiles * SUM_QUERIES];
+    int[] shortest = new int[tiles]; // the positions all of a tile's queries attend to
+    Arrays.fill(shortest, Integer.MAX_VALUE);
+    int longest = 0;
+    for (int k = 0; k < tiles * SUM_QUERIES; k++) {
+      int e = k < queries ? k : k / SUM_QUERIES * SUM_QUERIES; // past the last query, the tile's first again
+      int r = e / n;
+      row[k] = e;
+      at[k] = ((i0 + r) * heads + h0 + e % n) * rank;
+      length[k] = positions[i0 + r] + 1;
+      shortest[k / SUM_QUERIES] = Math.min(shortest[k / SUM_QUERIES], length[k]);
+      longest = Math.max(longest, length[k]);
+      if (k < queries) {
+        Arrays.fill(out, at[k], at[k] + rank, 0f); // the chains start from these zeros
+      }
+    }
+    int width = 2 * L;
+    int paired = rank / width * width;
+    for (int t0 = 0; t0 < longest; t0 += SUM_BLOCK) {
+      int t1 = Math.min(longest, t0 + SUM_BLOCK);
+      for (int c = 0; c < paired; c += width) {
+        for (int t = 0; t < tiles; t++) {
+          int g = t * SUM_QUERIES;
+          int shared = Math.max(t0, Math.min(t1, shortest[t]));
+          if (shared > t0) {
+            sumBlock6(p, row, at, g, latents, rank, t0, shared, c, out);
+          }
+          for (int k = g; k < Math.min(queries, g + SUM_QUERIES); k++) {
+            int end = Math.min(t1, length[k]);
+            if (end > shared) {
+              float[] pk = p[row[k]];
+              sumBlock(pk, pk, pk, pk, 1, latents, rank, shared, end, c, out, at[k]);
+            }
+          }
+        }
+      }
+    }
+    for (int r = 0; r < count; r++) {
+      remainingColumnsOfRow(p, r * n, n, latents, rank, positions[i0 + r] + 1, paired, out, ((i0 + r) * heads + h0) * rank);
+    }
+  }
+
+  /**
+   * Two vectors of columns from {@code c} of six queries ({@code p[row[g + j]]}, outputs at {@code
+   * at[g + j] + c}), positions {@code [t0, t1)}: twelve chains going on from {@code out}, two
+   * vector loads and six broadcasts for twelve fused multiply-adds ({@link Tiles8#t6x16}'s shape).
+   */
+  private static void sumBlock6(float[][] p, int[] row, int[] at, int g, float[] latents, int rank, int t0, int t1,
+      int c, float[] out) {
+    float[] p0 = p[row[g + 0]];
+    float[] p1 = p[row[g + 1]];
+    float[] p2 = p[row[g + 2]];
+    float[] p3 = p[row[g + 3]];
+    float[] p4 = p[row[g + 4]];
+    float[] p5 = p[row[g + 5]];
+    int o0 = at[g + 0] + c;
+    int o1 = at[g + 1] + c;
+    int o2 = at[g + 2] + c;
+    int o3 = at[g + 3] + c;
+    int o4 = at[g + 4] + c;
+    int o5 = at[g + 5] + c;
+    FloatVector a0 = FloatVector.fromArray(F, out, o0), b0 = FloatVector.fromArray(F, out, o0 + L);
+    FloatVector a1 = FloatVector.fromArray(F, out, o1), b1 = FloatVector.fromArray(F, out, o1 + L);
+    FloatVector a2 = FloatVector.fromArray(F, out, o2), b2 = FloatVector.fromArray(F, out, o2 + L);
+    FloatVector a3 = FloatVector.fromArray(F, out, o3), b3 = FloatVector.fromArray(F, out, o3 + L);
+    FloatVector a4 = FloatVector.fromArray(F, out, o4), b4 = FloatVector.fromArray(F, out, o4 + L);
+    FloatVector a5 = FloatVector.fromArray(F, out, o5), b5 = FloatVector.fromArray(F, out, o5 + L);
+    for (int t = t0; t < t1; t++) {
+      FloatVector u = FloatVector.fromArray(F, latents, t * rank + c);
+      FloatVector v = FloatVector.fromArray(F, latents, t * rank + c + L);
+      FloatVector w = FloatVector.broadcast(F, p0[t]);
+      a0 = u.fma(w, a0);
+      b0 = v.fma(w, b0);
+      w = FloatVector.broadcast(F, p1[t]);
+      a1 = u.fma(w, a1);
+      b1 = v.fma(w, b1);
+      w = FloatVector.broadcast(F, p2[t]);
+      a2 = u.fma(w, a2);
+      b2 = v.fma(w, b2);
+      w = FloatVector.broadcast(F, p3[t]);
+      a3 = u.fma(w, a3);
+      b3 = v.fma(w, b3);
+      w = FloatVector.broadcast(F, p4[t]);
+      a4 = u.fma(w, a4);
+      b4 = v.fma(w, b4);
+      w = FloatVector.broadcast(F, p5[t]);
+      a5 = u.fma(w, a5);
+      b5 = v.fma(w, b5);
+    }
+    store(a0, b0, out, o0);
+    store(a1, b1, out, o1);
+    store(a2, b2, out, o2);
+    store(a3, b3, out, o3);
+    store(a4, b4, out, o4);
+    store(a5, b5, out, o5);
   }
 
   /** Columns {@code [c, c + 4L)} of latent rows {@code [t0, t1)} into {@code slice}, row after row. */
