@@ -15,7 +15,10 @@ import jdk.incubator.vector.VectorOperators;
  * positions run as sixteen independent chains on AVX-512 (on AVX2 eight, four heads x two
  * positions, lanes 0-7 and then 8-15; one chain alone waits on its FMA latency), and the
  * cache goes through in blocks of positions that every row and group of four heads reads while
- * they are in L1; each row's bits are the scalar loop's.
+ * they are in L1; each row's bits are the scalar loop's. On AVX2 a job of many queries (every
+ * head of a row, or of a prefill's rows) runs both halves as GEMM tiles of six queries, twelve
+ * chains of broadcast multiply-adds: the scores against its sequence's {@link KeyPanels} where a
+ * prefill packed them ({@link KeyPanel8}), the weighted sum over the latents ({@link #querySums}).
  */
 final class AttentionTiles {
   private static final int HEADS = 4;
@@ -44,7 +47,7 @@ final class AttentionTiles {
   /** Each thread's copy of a block's slice of the latents for the weighted sum, {@code (position, 4L)}. */
   private static final ThreadLocal<float[]> SLICES = ThreadLocal.withInitial(() -> new float[WIDE_SUM_BLOCK * 4 * L]);
   private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[HEADS][0]);
-  /** Queries of one tile of {@link #querySums}: six heads of a prefill's rows. */
+  /** Queries of one tile of {@link #querySums}: six heads of a row or of a prefill's rows. */
   private static final int SUM_QUERIES = 6;
   /**
    * Positions per block of {@link #querySums}: each block's slice of sixteen columns (4 KB) and
@@ -353,8 +356,8 @@ final class AttentionTiles {
   }
 
   /**
-   * {@link #weightedSums} of many queries on AVX2 (a prefill's rows): every head of every row is
-   * a query, six of them a tile ({@link #sumBlock6}) over blocks of {@link #SUM_BLOCK} positions
+   * {@link #weightedSums} of many queries on AVX2 (every head of a row, or of a prefill's rows):
+   * every head of every row is a query, six of them a tile ({@link #sumBlock6}) over blocks of {@link #SUM_BLOCK} positions
    * and two vectors of columns at a time, each tile up to the last position all of its queries
    * attend to, and each query alone from there to its own last ({@link #sumBlock}); the columns
    * past the last whole two vectors as {@link #narrowSum} takes them. Each chain's value is kept in
