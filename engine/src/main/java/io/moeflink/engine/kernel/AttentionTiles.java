@@ -119,7 +119,7 @@ final class AttentionTiles {
     int[] reach = new int[tiles]; // the positions a tile's rows attend to
     int longest = 0;
     for (int k = 0; k < tiles * perTile; k++) {
-      int e = k < queries ? k : k / perTile * perTile; // past the last query, the tile's first again, dropped
+      int e = tileMember(k, queries, perTile);
       int r = e / n;
       int h = h0 + e % n;
       ql[k] = ((i0 + r) * heads + h) * rank;
@@ -374,7 +374,7 @@ final class AttentionTiles {
     Arrays.fill(shortest, Integer.MAX_VALUE);
     int longest = 0;
     for (int k = 0; k < tiles * SUM_QUERIES; k++) {
-      int e = k < queries ? k : k / SUM_QUERIES * SUM_QUERIES; // past the last query, the tile's first again
+      int e = tileMember(k, queries, SUM_QUERIES);
       int r = e / n;
       row[k] = e;
       at[k] = ((i0 + r) * heads + h0 + e % n) * rank;
@@ -653,6 +653,14 @@ final class AttentionTiles {
         out[o + j * rank + c] = acc;
       }
     }
+  }
+
+  /**
+   * The query in place {@code k} of tiles of {@code perTile} over {@code queries}: past the last
+   * query, its tile's first again, computed and dropped (as {@link #slot} does for heads).
+   */
+  private static int tileMember(int k, int queries, int perTile) {
+    return k < queries ? k : k / perTile * perTile;
   }
 
   /** Head {@code j} of the group of {@code n} from {@code g}, as {@link #slot} places it. */

@@ -38,7 +38,17 @@ final class KeyPanel8 {
 
   /** Steps of one virtual lane's chain: the padded key's dimensions over 16. */
   static int steps(int rank, int ropeDim) {
-    return (rank + 15) / 16 + (ropeDim + 15) / 16;
+    return padded(rank) / 16 + padded(ropeDim) / 16;
+  }
+
+  /** {@code n} rounded up to a multiple of 16: where the rotary key starts in the padded key. */
+  private static int padded(int n) {
+    return (n + 15) / 16 * 16;
+  }
+
+  /** Where padded dimension {@code d = 16 * s + l} sits in a lane-major layout: step {@code s} of lane {@code l}. */
+  private static int laneStep(int d, int steps) {
+    return steps * (d & 15) + (d >> 4);
   }
 
   /** Floats of one block of sixteen positions. */
@@ -58,18 +68,17 @@ final class KeyPanel8 {
    */
   static void pack(float[] latents, int rank, float[] ropeKeys, int ropeDim, int t0, int t1, float[] panel, int at) {
     int steps = steps(rank, ropeDim);
-    int rope = (rank + 15) / 16 * 16;
+    int rope = padded(rank);
     Arrays.fill(panel, at, at + blockFloats(rank, ropeDim), 0f);
     for (int t = t0; t < t1; t++) {
       int p = at + t - t0;
       int from = t * rank;
       for (int c = 0; c < rank; c++) {
-        panel[p + POSITIONS * (steps * (c & 15) + (c >> 4))] = latents[from + c];
+        panel[p + POSITIONS * laneStep(c, steps)] = latents[from + c];
       }
       from = t * ropeDim;
       for (int c = 0; c < ropeDim; c++) {
-        int d = rope + c;
-        panel[p + POSITIONS * (steps * (d & 15) + (d >> 4))] = ropeKeys[from + c];
+        panel[p + POSITIONS * laneStep(rope + c, steps)] = ropeKeys[from + c];
       }
     }
   }
@@ -83,15 +92,14 @@ final class KeyPanel8 {
   static void packQueries(
       float[] qa, int[] ql, float[] qr, int[] qro, int g, int rank, int ropeDim, float[] out, int at) {
     int steps = steps(rank, ropeDim);
-    int rope = (rank + 15) / 16 * 16;
+    int rope = padded(rank);
     Arrays.fill(out, at, at + queryFloats(rank, ropeDim), 0f);
     for (int j = 0; j < QUERIES; j++) {
       for (int c = 0; c < rank; c++) {
-        out[at + QUERIES * (steps * (c & 15) + (c >> 4)) + j] = qa[ql[g + j] + c];
+        out[at + QUERIES * laneStep(c, steps) + j] = qa[ql[g + j] + c];
       }
       for (int c = 0; c < ropeDim; c++) {
-        int d = rope + c;
-        out[at + QUERIES * (steps * (d & 15) + (d >> 4)) + j] = qr[qro[g + j] + c];
+        out[at + QUERIES * laneStep(rope + c, steps) + j] = qr[qro[g + j] + c];
       }
     }
   }
